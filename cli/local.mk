@@ -1,0 +1,1 @@
+# cli: sources added by its owner

@@ -1,0 +1,1 @@
+# config: sources added by its owner

@@ -1,0 +1,1 @@
+# inventory: sources added by its owner
