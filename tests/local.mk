@@ -1,0 +1,1 @@
+# tests: fixture generator and root checks (owner: fixtures)
