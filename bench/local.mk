@@ -1,1 +1,14 @@
-# bench: sources added by its owner
+# bench: benchmarks that measure memtype side by side with a peer (lspci on
+# the same tree). Built only on request ("make bench/bench-inventory
+# bench/bench-decide", which bench/scan does itself), never installed and
+# never run by "make check".
+
+EXTRA_PROGRAMS = bench/bench-inventory bench/bench-decide
+bench_bench_inventory_SOURCES = bench/bench-inventory.c
+bench_bench_inventory_CFLAGS = $(AM_CFLAGS) $(LIBPCI_CFLAGS)
+bench_bench_inventory_LDADD = $(INVENTORY_LIBS)
+bench_bench_decide_SOURCES = bench/bench-decide.c
+bench_bench_decide_CFLAGS = $(AM_CFLAGS) $(LIBPCI_CFLAGS)
+bench_bench_decide_LDADD = $(INVENTORY_LIBS)
+
+EXTRA_DIST += bench/scan

@@ -268,6 +268,8 @@ struct operator_policy {
 	size_t n_device_rules;
 	char **sources;                /* files read, in order */
 	size_t n_sources;
+	struct policy_origin strict_origin;
+	struct policy_origin honor_shared_memory_origin;
 };
 
 /* ----- shared names ---------------------------------------------------- */

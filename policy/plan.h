@@ -133,6 +133,8 @@ struct plan {
 	/* operator policy in force for this VM */
 	enum policy_mode mode;
 	bool strict;
+	/* the VM's launch security: a TD gets no quirk change (FACTS §8) */
+	enum launch_security launch_security;
 	/* decision */
 	bool noncoherent_dma;
 	struct plan_quirk quirks[MT_QUIRK_BITS];
