@@ -3,7 +3,7 @@
 # bench/bench-decide", which bench/scan does itself), never installed and
 # never run by "make check".
 
-EXTRA_PROGRAMS = bench/bench-inventory bench/bench-decide
+EXTRA_PROGRAMS += bench/bench-inventory bench/bench-decide
 bench_bench_inventory_SOURCES = bench/bench-inventory.c
 bench_bench_inventory_CFLAGS = $(AM_CFLAGS) $(LIBPCI_CFLAGS)
 bench_bench_inventory_LDADD = $(INVENTORY_LIBS)
