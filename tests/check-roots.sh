@@ -23,14 +23,14 @@ fail() {
 [ -x "$lspci" ] || { echo "SKIP: lspci not installed"; exit 77; }
 
 # git keeps no empty directories (no-iommu's sys/class/iommu): a difference
-# that is only an empty directory on one side is not a difference.
+# that is only a tree of empty directories on one side is not a difference.
 only_empty_dirs() {
 	while IFS= read -r line; do
 		case "$line" in
 		"Only in "*)
 			dir=${line#Only in }
 			path="${dir%%: *}/${dir#*: }"
-			[ -d "$path" ] && [ -z "$(ls -A "$path")" ] && continue
+			[ -d "$path" ] && [ -z "$(find "$path" ! -type d)" ] && continue
 			;;
 		esac
 		echo "$line"
