@@ -6,21 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "inventory/inventory.h"
+#include "bench-util.h"
 #include "policy/plan.h"
 
 #define N_ASSIGNED 8
 #define MIN_SECONDS 1.0
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Pick N_ASSIGNED functions, VFs first (what hosts with thousands of
  * functions assign), then any endpoint. */
@@ -44,8 +35,6 @@ static size_t pick_devices(const struct host *h, struct vm_hostdev *out)
 
 int main(int argc, char **argv)
 {
-	struct inventory_options opts = { 0 };
-	struct mt_error err = { 0 };
 	struct vm_hostdev hostdevs[N_ASSIGNED] = { 0 };
 	struct vm_video video = { .model = VIDEO_MODEL_VIRTIO, .primary = true, .blob = true };
 	struct vm vm = { .name = "bench", .uuid = "5f3c1a9e-2b7d-4c61-9e0a-7d2b8c4f6a13", .domain_type = "kvm",
@@ -57,16 +46,9 @@ int main(int argc, char **argv)
 	double start, elapsed;
 	int r;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s ROOT\n", argv[0]);
-		return 2;
-	}
-	opts.root = argv[1];
-	r = inventory_read(&opts, &h, &err);
-	if (r < 0) {
-		fprintf(stderr, "inventory of %s failed: %s\n", argv[1], mt_error_message(&err, r));
-		return 1;
-	}
+	r = bench_read_root(argc, argv, &h);
+	if (r != 0)
+		return r;
 	vm.n_hostdevs = pick_devices(h, hostdevs);
 	p = malloc(sizeof(*p));
 	if (!p || vm.n_hostdevs < N_ASSIGNED) {
@@ -78,12 +60,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "policy_decide failed (%d) or planned %u devices\n", r, p->n_devices);
 		return 1;
 	}
-	start = now_s();
+	start = bench_now_s();
 	do {
 		for (int i = 0; i < 1000; i++)
 			r |= policy_decide(h, &vm, NULL, p);
 		count += 1000;
-		elapsed = now_s() - start;
+		elapsed = bench_now_s() - start;
 	} while (elapsed < MIN_SECONDS);
 	if (r < 0) {
 		fprintf(stderr, "policy_decide failed during the run\n");

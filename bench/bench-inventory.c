@@ -4,39 +4,20 @@
  * this whole process against lspci on the same tree. */
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
 
-#include "inventory/inventory.h"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+#include "bench-util.h"
 
 int main(int argc, char **argv)
 {
-	struct inventory_options opts = { 0 };
-	struct mt_error err = { 0 };
 	struct host *h = NULL;
 	double start, elapsed;
 	int r;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s ROOT\n", argv[0]);
-		return 2;
-	}
-	opts.root = argv[1];
-	start = now_ms();
-	r = inventory_read(&opts, &h, &err);
-	elapsed = now_ms() - start;
-	if (r < 0) {
-		fprintf(stderr, "inventory of %s failed: %s\n", argv[1], mt_error_message(&err, r));
-		return 1;
-	}
+	start = bench_now_s();
+	r = bench_read_root(argc, argv, &h);
+	elapsed = (bench_now_s() - start) * 1e3;
+	if (r != 0)
+		return r;
 	printf("functions=%zu iommu_units=%zu partial=%s elapsed_ms=%.3f\n", h->n_functions, h->n_iommu_units,
 	       h->partial ? "yes" : "no", elapsed);
 	host_free(h);

@@ -4,10 +4,10 @@
 # never run by "make check".
 
 EXTRA_PROGRAMS += bench/bench-inventory bench/bench-decide
-bench_bench_inventory_SOURCES = bench/bench-inventory.c
+bench_bench_inventory_SOURCES = bench/bench-inventory.c bench/bench-util.h
 bench_bench_inventory_CFLAGS = $(AM_CFLAGS) $(LIBPCI_CFLAGS)
 bench_bench_inventory_LDADD = $(INVENTORY_LIBS)
-bench_bench_decide_SOURCES = bench/bench-decide.c
+bench_bench_decide_SOURCES = bench/bench-decide.c bench/bench-util.h
 bench_bench_decide_CFLAGS = $(AM_CFLAGS) $(LIBPCI_CFLAGS)
 bench_bench_decide_LDADD = $(INVENTORY_LIBS)
 

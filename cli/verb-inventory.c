@@ -8,12 +8,12 @@
 
 #include <json-c/json.h>
 
+#include "common/json-util.h"
 #include "inventory/inventory.h"
 #include "memtypectl.h"
 #include "policy/plan.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put);
 
 static const char *host_input_name(const struct cli_args *a, char *buf, size_t size)
 {
@@ -246,7 +246,7 @@ static void print_host_summary(const struct host *h)
 
 static int print_host_json(const struct host *h, const char *member, enum json_mode mode)
 {
-	_cleanup_(json_object_putp) struct json_object *o = NULL;
+	_cleanup_json_ struct json_object *o = NULL;
 	struct json_object *part = NULL;
 	int r;
 
@@ -260,10 +260,10 @@ static int print_host_json(const struct host *h, const char *member, enum json_m
 
 static int print_capture_json(const char *dir, enum json_mode mode)
 {
-	_cleanup_(json_object_putp) struct json_object *o = NULL;
+	_cleanup_json_ struct json_object *o = NULL;
 
 	o = json_object_new_object();
-	if (!o || json_object_object_add(o, "captured", json_object_new_string(dir)) < 0)
+	if (!o || mt_json_add_string(o, "captured", dir) < 0)
 		return cli_error(MT_EXIT_FAILURE, "out of memory");
 	if (output_json(o, mode) < 0)
 		return cli_error(MT_EXIT_FAILURE, "cannot print the result");

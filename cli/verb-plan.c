@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "common/json-util.h"
 #include "config/config.h"
 #include "inventory/inventory.h"
 #include "memtypectl.h"
@@ -20,7 +21,6 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host *, host_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct vm *, vm_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct operator_policy *, operator_policy_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put);
 
 /* Library messages usually name the file already; make sure they do. */
 static int input_error(const char *path, const char *what, const struct mt_error *err, int r)
@@ -282,14 +282,13 @@ static int print_plan_table(const struct plan *p)
 
 static int print_plan_json(const struct plan *p, const char *explanation, enum json_mode mode)
 {
-	_cleanup_(json_object_putp) struct json_object *o = NULL;
+	_cleanup_json_ struct json_object *o = NULL;
 	int r;
 
 	r = plan_to_json(p, &o);
 	if (r < 0)
 		return r;
-	if (explanation &&
-	    json_object_object_add(o, "explanation", json_object_new_string(explanation)) < 0)
+	if (explanation && mt_json_add_string(o, "explanation", explanation) < 0)
 		return -ENOMEM;
 	return output_json(o, mode);
 }

@@ -8,12 +8,12 @@
 
 #include <json-c/json.h>
 
+#include "common/json-util.h"
 #include "config/config.h"
 #include "memtypectl.h"
 #include "policy/plan.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct operator_policy *, operator_policy_free);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put);
 
 static const char *origin_text(const struct policy_origin *o, char *buf, size_t size)
 {
@@ -156,7 +156,7 @@ static int print_policy_table(const struct operator_policy *p)
 
 static int print_policy(const struct operator_policy *p, enum json_mode mode)
 {
-	_cleanup_(json_object_putp) struct json_object *o = NULL;
+	_cleanup_json_ struct json_object *o = NULL;
 	int r;
 
 	if (mode == JSON_OFF)

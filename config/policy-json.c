@@ -6,41 +6,17 @@
 
 #include <json-c/json.h>
 
+#include "common/json-util.h"
 #include "common/macro.h"
 #include "config.h"
 #include "policy/plan.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put)
-
-/* Add v (consumed, may be NULL after a failed allocation) to object o. */
-static int add(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (!v)
-		return -ENOMEM;
-	if (json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int append(struct json_object *a, struct json_object *v)
-{
-	if (!v)
-		return -ENOMEM;
-	if (json_object_array_add(a, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static struct json_object *origin_to_json(const struct policy_origin *o)
 {
-	_cleanup_(json_object_putp) struct json_object *j = json_object_new_object();
+	_cleanup_json_ struct json_object *j = json_object_new_object();
 
-	if (!j || add(j, "file", json_object_new_string(o->file)) < 0 ||
-	    add(j, "line", json_object_new_int64(o->line)) < 0)
+	if (!j || mt_json_add_string(j, "file", o->file) < 0 ||
+	    mt_json_add(j, "line", json_object_new_int64(o->line)) < 0)
 		return NULL;
 	return TAKE_PTR(j);
 }
@@ -51,13 +27,13 @@ static int add_origin(struct json_object *origins, const char *pointer,
 {
 	if (o->line == 0)
 		return 0;
-	return add(origins, pointer, origin_to_json(o));
+	return mt_json_add(origins, pointer, origin_to_json(o));
 }
 
 /* {"NAME": "setting"} for every known quirk (all) or the non-auto ones. */
 static struct json_object *quirks_to_json(const enum quirk_setting *settings, bool all)
 {
-	_cleanup_(json_object_putp) struct json_object *j = json_object_new_object();
+	_cleanup_json_ struct json_object *j = json_object_new_object();
 
 	if (!j)
 		return NULL;
@@ -66,43 +42,44 @@ static struct json_object *quirks_to_json(const enum quirk_setting *settings, bo
 
 		if (!name || (!all && settings[bit] == QUIRK_SETTING_AUTO))
 			continue;
-		if (add(j, name, json_object_new_string(quirk_setting_to_string(settings[bit]))) < 0)
+		if (mt_json_add_string(j, name, quirk_setting_to_string(settings[bit])) < 0)
 			return NULL;
 	}
 	return TAKE_PTR(j);
 }
 
-static int add_tristate(struct json_object *o, const char *key, enum mt_tristate t)
+/* Only what a rule sets: an unset tristate leaves the key out. */
+static int add_tristate_if_set(struct json_object *o, const char *key, enum mt_tristate t)
 {
 	if (t == MT_UNKNOWN)
 		return 0;
-	return add(o, key, json_object_new_boolean(t == MT_YES));
+	return mt_json_add_tristate(o, key, t);
 }
 
 static struct json_object *vm_rule_to_json(const struct vm_rule *r)
 {
-	_cleanup_(json_object_putp) struct json_object *j = json_object_new_object();
-	_cleanup_(json_object_putp) struct json_object *match = json_object_new_object();
+	_cleanup_json_ struct json_object *j = json_object_new_object();
+	_cleanup_json_ struct json_object *match = json_object_new_object();
 
 	if (!j || !match)
 		return NULL;
-	if ((r->name_glob[0] && add(match, "name", json_object_new_string(r->name_glob)) < 0) ||
-	    (r->uuid[0] && add(match, "uuid", json_object_new_string(r->uuid)) < 0) ||
-	    add(j, "match", TAKE_PTR(match)) < 0)
+	if ((r->name_glob[0] && mt_json_add_string(match, "name", r->name_glob) < 0) ||
+	    (r->uuid[0] && mt_json_add_string(match, "uuid", r->uuid) < 0) ||
+	    mt_json_add(j, "match", TAKE_PTR(match)) < 0)
 		return NULL;
-	if (r->has_mode && add(j, "mode", json_object_new_string(policy_mode_to_string(r->mode))) < 0)
+	if (r->has_mode && mt_json_add_string(j, "mode", policy_mode_to_string(r->mode)) < 0)
 		return NULL;
-	if (add_tristate(j, "strict", r->strict) < 0 ||
-	    add(j, "quirks", quirks_to_json(r->quirks, false)) < 0 ||
-	    add_tristate(j, "honor_shared_memory", r->honor_shared_memory) < 0 ||
-	    add(j, "origin", origin_to_json(&r->origin)) < 0)
+	if (add_tristate_if_set(j, "strict", r->strict) < 0 ||
+	    mt_json_add(j, "quirks", quirks_to_json(r->quirks, false)) < 0 ||
+	    add_tristate_if_set(j, "honor_shared_memory", r->honor_shared_memory) < 0 ||
+	    mt_json_add(j, "origin", origin_to_json(&r->origin)) < 0)
 		return NULL;
 	return TAKE_PTR(j);
 }
 
 static struct json_object *device_match_to_json(const struct device_rule *r)
 {
-	_cleanup_(json_object_putp) struct json_object *match = json_object_new_object();
+	_cleanup_json_ struct json_object *match = json_object_new_object();
 	char buf[16];
 
 	if (!match)
@@ -112,7 +89,7 @@ static struct json_object *device_match_to_json(const struct device_rule *r)
 			snprintf(buf, sizeof(buf), "%04x:*", r->vendor_id);
 		else
 			snprintf(buf, sizeof(buf), "%04x:%04x", r->vendor_id, r->device_id);
-		if (add(match, "id", json_object_new_string(buf)) < 0)
+		if (mt_json_add_string(match, "id", buf) < 0)
 			return NULL;
 	}
 	if (r->match_class) {
@@ -121,29 +98,29 @@ static struct json_object *device_match_to_json(const struct device_rule *r)
 
 		snprintf(buf, sizeof(buf), "%06x", r->class_code);
 		buf[digits] = '\0';
-		if (add(match, "class", json_object_new_string(buf)) < 0)
+		if (mt_json_add_string(match, "class", buf) < 0)
 			return NULL;
 	}
-	if (r->bdf[0] && add(match, "bdf", json_object_new_string(r->bdf)) < 0)
+	if (r->bdf[0] && mt_json_add_string(match, "bdf", r->bdf) < 0)
 		return NULL;
 	return TAKE_PTR(match);
 }
 
 static struct json_object *device_rule_to_json(const struct device_rule *r)
 {
-	_cleanup_(json_object_putp) struct json_object *j = json_object_new_object();
+	_cleanup_json_ struct json_object *j = json_object_new_object();
 
-	if (!j || add(j, "match", device_match_to_json(r)) < 0 ||
-	    add_tristate(j, "noncoherent", r->noncoherent) < 0 ||
-	    add_tristate(j, "write_combining", r->allow_wc) < 0 ||
-	    add(j, "origin", origin_to_json(&r->origin)) < 0)
+	if (!j || mt_json_add(j, "match", device_match_to_json(r)) < 0 ||
+	    add_tristate_if_set(j, "noncoherent", r->noncoherent) < 0 ||
+	    add_tristate_if_set(j, "write_combining", r->allow_wc) < 0 ||
+	    mt_json_add(j, "origin", origin_to_json(&r->origin)) < 0)
 		return NULL;
 	return TAKE_PTR(j);
 }
 
 static struct json_object *origins_to_json(const struct operator_policy *p)
 {
-	_cleanup_(json_object_putp) struct json_object *j = json_object_new_object();
+	_cleanup_json_ struct json_object *j = json_object_new_object();
 	char pointer[64];
 
 	if (!j || add_origin(j, "/mode", &p->mode_origin) < 0 ||
@@ -162,35 +139,35 @@ static struct json_object *origins_to_json(const struct operator_policy *p)
 
 static struct json_object *shared_memory_to_json(const struct operator_policy *p)
 {
-	_cleanup_(json_object_putp) struct json_object *j = json_object_new_object();
+	_cleanup_json_ struct json_object *j = json_object_new_object();
 
-	if (!j || add(j, "honor_guest_pat", json_object_new_boolean(p->honor_shared_memory)) < 0)
+	if (!j || mt_json_add_bool(j, "honor_guest_pat", p->honor_shared_memory) < 0)
 		return NULL;
 	return TAKE_PTR(j);
 }
 
 static int add_rules(struct json_object *o, const struct operator_policy *p)
 {
-	_cleanup_(json_object_putp) struct json_object *vms = json_object_new_array();
-	_cleanup_(json_object_putp) struct json_object *devices = json_object_new_array();
+	_cleanup_json_ struct json_object *vms = json_object_new_array();
+	_cleanup_json_ struct json_object *devices = json_object_new_array();
 
 	if (!vms || !devices)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n_vm_rules; i++)
-		if (append(vms, vm_rule_to_json(&p->vm_rules[i])) < 0)
+		if (mt_json_append(vms, vm_rule_to_json(&p->vm_rules[i])) < 0)
 			return -ENOMEM;
 	for (size_t i = 0; i < p->n_device_rules; i++)
-		if (append(devices, device_rule_to_json(&p->device_rules[i])) < 0)
+		if (mt_json_append(devices, device_rule_to_json(&p->device_rules[i])) < 0)
 			return -ENOMEM;
-	if (add(o, "vms", TAKE_PTR(vms)) < 0 || add(o, "devices", TAKE_PTR(devices)) < 0)
+	if (mt_json_add(o, "vms", TAKE_PTR(vms)) < 0 || mt_json_add(o, "devices", TAKE_PTR(devices)) < 0)
 		return -ENOMEM;
 	return 0;
 }
 
 int operator_policy_to_json(const struct operator_policy *p, struct json_object **ret)
 {
-	_cleanup_(json_object_putp) struct json_object *j = NULL;
-	_cleanup_(json_object_putp) struct json_object *sources = NULL;
+	_cleanup_json_ struct json_object *j = NULL;
+	_cleanup_json_ struct json_object *sources = NULL;
 
 	if (!p || !ret)
 		return -EINVAL;
@@ -199,15 +176,15 @@ int operator_policy_to_json(const struct operator_policy *p, struct json_object 
 	if (!j || !sources)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n_sources; i++)
-		if (append(sources, json_object_new_string(p->sources[i])) < 0)
+		if (mt_json_append(sources, json_object_new_string(p->sources[i])) < 0)
 			return -ENOMEM;
-	if (add(j, "schema", json_object_new_string(POLICY_SCHEMA)) < 0 ||
-	    add(j, "sources", TAKE_PTR(sources)) < 0 ||
-	    add(j, "mode", json_object_new_string(policy_mode_to_string(p->mode))) < 0 ||
-	    add(j, "strict", json_object_new_boolean(p->strict)) < 0 ||
-	    add(j, "quirks", quirks_to_json(p->quirks, true)) < 0 ||
-	    add(j, "shared_memory", shared_memory_to_json(p)) < 0 || add_rules(j, p) < 0 ||
-	    add(j, "origins", origins_to_json(p)) < 0)
+	if (mt_json_add_string(j, "schema", POLICY_SCHEMA) < 0 ||
+	    mt_json_add(j, "sources", TAKE_PTR(sources)) < 0 ||
+	    mt_json_add_string(j, "mode", policy_mode_to_string(p->mode)) < 0 ||
+	    mt_json_add_bool(j, "strict", p->strict) < 0 ||
+	    mt_json_add(j, "quirks", quirks_to_json(p->quirks, true)) < 0 ||
+	    mt_json_add(j, "shared_memory", shared_memory_to_json(p)) < 0 || add_rules(j, p) < 0 ||
+	    mt_json_add(j, "origins", origins_to_json(p)) < 0)
 		return -ENOMEM;
 	*ret = TAKE_PTR(j);
 	return 0;

@@ -2,243 +2,296 @@
 /* host_to_json(): the memtype.host/1 document (memtypectl inventory --json).
  * Unknown values are JSON null, never a guessed default. */
 #include <errno.h>
-#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 
+#include "common/json-util.h"
 #include "common/macro.h"
 #include "inventory.h"
 #include "policy/plan.h"
 
 #define HOST_SCHEMA "memtype.host/1"
 
-static json_object *json_hex(uint64_t v)
+static int add_int64_if(json_object *o, const char *key, bool known, int64_t v)
 {
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_object_new_string(buf);
+	if (!known)
+		return mt_json_add_null(o, key);
+	return mt_json_add(o, key, json_object_new_int64(v));
 }
 
-/* NULL (JSON null) for "". */
-static json_object *json_string_or_null(const char *s)
+static int add_int_if(json_object *o, const char *key, bool known, int v)
 {
-	return s && *s ? json_object_new_string(s) : NULL;
+	if (!known)
+		return mt_json_add_null(o, key);
+	return mt_json_add(o, key, json_object_new_int(v));
 }
 
-static json_object *json_tristate(enum mt_tristate t)
+static int add_bool_if(json_object *o, const char *key, bool known, bool v)
 {
-	return t == MT_UNKNOWN ? NULL : json_object_new_boolean(t == MT_YES);
+	if (!known)
+		return mt_json_add_null(o, key);
+	return mt_json_add_bool(o, key, v);
+}
+
+static int add_hex_if(json_object *o, const char *key, bool known, uint64_t v)
+{
+	if (!known)
+		return mt_json_add_null(o, key);
+	return mt_json_add_hex(o, key, v);
 }
 
 static json_object *cpu_to_json(const struct host *h)
 {
-	json_object *o = json_object_new_object();
+	_cleanup_json_ json_object *o = json_object_new_object();
+	bool model_known = h->cpu.vendor == CPU_VENDOR_INTEL || h->cpu.vendor == CPU_VENDOR_AMD;
 
-	json_object_object_add(o, "vendor", json_object_new_string(cpu_vendor_to_string(h->cpu.vendor)));
-	json_object_object_add(o, "model_name", json_string_or_null(h->cpu.model_name));
-	json_object_object_add(o, "family", h->cpu.family ? json_object_new_int64(h->cpu.family) : NULL);
-	json_object_object_add(o, "model", h->cpu.vendor == CPU_VENDOR_INTEL || h->cpu.vendor == CPU_VENDOR_AMD
-						   ? json_object_new_int64(h->cpu.model)
-						   : NULL);
-	json_object_object_add(o, "pat", json_object_new_boolean(h->cpu.pat));
-	json_object_object_add(o, "self_snoop", json_object_new_boolean(h->cpu.self_snoop));
-	return o;
+	if (!o || mt_json_add_string(o, "vendor", cpu_vendor_to_string(h->cpu.vendor)) < 0 ||
+	    mt_json_add_string_or_null(o, "model_name", h->cpu.model_name) < 0 ||
+	    add_int64_if(o, "family", h->cpu.family, h->cpu.family) < 0 ||
+	    add_int64_if(o, "model", model_known, h->cpu.model) < 0 ||
+	    mt_json_add_bool(o, "pat", h->cpu.pat) < 0 ||
+	    mt_json_add_bool(o, "self_snoop", h->cpu.self_snoop) < 0)
+		return NULL;
+	return TAKE_PTR(o);
 }
 
 static json_object *kernel_to_json(const struct host *h)
 {
-	json_object *o = json_object_new_object();
+	_cleanup_json_ json_object *o = json_object_new_object();
 	char version[40];
 
 	snprintf(version, sizeof(version), "%u.%u.%u", h->kernel.major, h->kernel.minor, h->kernel.patch);
-	json_object_object_add(o, "release", json_string_or_null(h->kernel_release));
-	json_object_object_add(o, "version", h->kernel.major ? json_object_new_string(version) : NULL);
-	return o;
+	if (!o || mt_json_add_string_or_null(o, "release", h->kernel_release) < 0 ||
+	    mt_json_add_string_or_null(o, "version", h->kernel.major ? version : NULL) < 0)
+		return NULL;
+	return TAKE_PTR(o);
+}
+
+static json_object *quirk_names_to_json(uint64_t mask)
+{
+	_cleanup_json_ json_object *a = json_object_new_array();
+
+	for (unsigned bit = 0; a && bit < 64; bit++) {
+		const char *name;
+		char unknown[16];
+
+		if (!(mask & (1ULL << bit)))
+			continue;
+		name = kvm_quirk_name(bit);
+		if (!name) {
+			/* a quirk newer than memtype: still say it is there */
+			snprintf(unknown, sizeof(unknown), "BIT%u", bit);
+			name = unknown;
+		}
+		if (mt_json_append(a, json_object_new_string(name)) < 0)
+			return NULL;
+	}
+	return TAKE_PTR(a);
+}
+
+static int add_quirk_names(json_object *o, const struct host_kvm *k)
+{
+	if (!k->quirks_known)
+		return mt_json_add_null(o, "supported_quirk_names");
+	return mt_json_add(o, "supported_quirk_names", quirk_names_to_json(k->supported_quirks));
 }
 
 static json_object *kvm_to_json(const struct host_kvm *k)
 {
-	json_object *o = json_object_new_object();
-	json_object *names = NULL;
+	_cleanup_json_ json_object *o = json_object_new_object();
 
-	if (k->quirks_known) {
-		names = json_object_new_array();
-		for (unsigned bit = 0; bit < 64; bit++) {
-			const char *name;
-			char unknown[16];
-
-			if (!(k->supported_quirks & (1ULL << bit)))
-				continue;
-			name = kvm_quirk_name(bit);
-			if (!name) {
-				/* a quirk newer than memtype: still say it is there */
-				snprintf(unknown, sizeof(unknown), "BIT%u", bit);
-				name = unknown;
-			}
-			json_object_array_add(names, json_object_new_string(name));
-		}
-	}
-	json_object_object_add(o, "present", json_tristate(k->present));
-	json_object_object_add(o, "module", json_string_or_null(k->module));
-	json_object_object_add(o, "tdp", json_tristate(k->tdp));
-	json_object_object_add(o, "supported_quirks", k->quirks_known ? json_hex(k->supported_quirks) : NULL);
-	json_object_object_add(o, "supported_quirk_names", names);
-	json_object_object_add(o, "quirks_source", json_string_or_null(k->quirks_source));
-	return o;
+	if (!o || mt_json_add_tristate(o, "present", k->present) < 0 ||
+	    mt_json_add_string_or_null(o, "module", k->module) < 0 ||
+	    mt_json_add_tristate(o, "tdp", k->tdp) < 0 ||
+	    add_hex_if(o, "supported_quirks", k->quirks_known, k->supported_quirks) < 0 ||
+	    add_quirk_names(o, k) < 0 ||
+	    mt_json_add_string_or_null(o, "quirks_source", k->quirks_source) < 0)
+		return NULL;
+	return TAKE_PTR(o);
 }
 
 static json_object *bdf_array(char (*bdfs)[MT_BDF_MAX], size_t n)
 {
-	json_object *a = json_object_new_array();
+	_cleanup_json_ json_object *a = json_object_new_array();
 
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(bdfs[i]));
-	return a;
+	for (size_t i = 0; a && i < n; i++)
+		if (mt_json_append(a, json_object_new_string(bdfs[i])) < 0)
+			return NULL;
+	return TAKE_PTR(a);
 }
 
 static json_object *unit_to_json(const struct iommu_unit *u)
 {
-	json_object *o = json_object_new_object();
+	_cleanup_json_ json_object *o = json_object_new_object();
+	bool sc_known = u->regs_valid || u->kind == IOMMU_KIND_AMD_VI;
+	bool pwc_known = u->regs_valid && u->kind == IOMMU_KIND_INTEL_VTD;
 
-	json_object_object_add(o, "name", json_object_new_string(u->name));
-	json_object_object_add(o, "kind", json_object_new_string(iommu_kind_to_string(u->kind)));
-	json_object_object_add(o, "cap", u->regs_valid ? json_hex(u->cap) : NULL);
-	json_object_object_add(o, "ecap", u->regs_valid ? json_hex(u->ecap) : NULL);
-	json_object_object_add(o, "snoop_control",
-			       u->regs_valid || u->kind == IOMMU_KIND_AMD_VI ? json_object_new_boolean(u->snoop_control) : NULL);
-	json_object_object_add(o, "pagewalk_coherent",
-			       u->regs_valid && u->kind == IOMMU_KIND_INTEL_VTD ? json_object_new_boolean(u->pagewalk_coherent) : NULL);
-	json_object_object_add(o, "devices", bdf_array(u->devices, u->n_devices));
-	return o;
+	if (!o || mt_json_add_string(o, "name", u->name) < 0 ||
+	    mt_json_add_string(o, "kind", iommu_kind_to_string(u->kind)) < 0 ||
+	    add_hex_if(o, "cap", u->regs_valid, u->cap) < 0 ||
+	    add_hex_if(o, "ecap", u->regs_valid, u->ecap) < 0 ||
+	    add_bool_if(o, "snoop_control", sc_known, u->snoop_control) < 0 ||
+	    add_bool_if(o, "pagewalk_coherent", pwc_known, u->pagewalk_coherent) < 0 ||
+	    mt_json_add(o, "devices", bdf_array(u->devices, u->n_devices)) < 0)
+		return NULL;
+	return TAKE_PTR(o);
 }
 
 static json_object *iommu_to_json(const struct host *h)
 {
-	json_object *o = json_object_new_object();
-	json_object *units = json_object_new_array();
+	_cleanup_json_ json_object *o = json_object_new_object();
+	_cleanup_json_ json_object *units = json_object_new_array();
 
+	if (!o || !units)
+		return NULL;
 	for (size_t i = 0; i < h->n_iommu_units; i++)
-		json_object_array_add(units, unit_to_json(&h->iommu_units[i]));
-	json_object_object_add(o, "present", json_object_new_boolean(h->n_iommu_units > 0));
-	json_object_object_add(o, "amd_v2_page_tables", json_object_new_boolean(h->amd_iommu_v2));
-	json_object_object_add(o, "vfio_noiommu", json_object_new_boolean(h->vfio_noiommu));
-	json_object_object_add(o, "units", units);
-	return o;
+		if (mt_json_append(units, unit_to_json(&h->iommu_units[i])) < 0)
+			return NULL;
+	if (mt_json_add_bool(o, "present", h->n_iommu_units > 0) < 0 ||
+	    mt_json_add_bool(o, "amd_v2_page_tables", h->amd_iommu_v2) < 0 ||
+	    mt_json_add_bool(o, "vfio_noiommu", h->vfio_noiommu) < 0 ||
+	    mt_json_add(o, "units", TAKE_PTR(units)) < 0)
+		return NULL;
+	return TAKE_PTR(o);
 }
 
 static json_object *bar_to_json(const struct pci_function *f, unsigned i)
 {
 	const struct pci_bar *b = &f->bars[i];
-	json_object *o = json_object_new_object();
+	_cleanup_json_ json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "index", json_object_new_int(i));
-	json_object_object_add(o, "type", json_object_new_string(b->is_io ? "io" : "mem"));
-	json_object_object_add(o, "start", json_hex(b->start));
-	json_object_object_add(o, "size", f->sizes_known ? json_object_new_int64((int64_t)b->size) : NULL);
-	json_object_object_add(o, "prefetchable", json_object_new_boolean(b->prefetchable));
-	json_object_object_add(o, "64bit", json_object_new_boolean(b->is_64bit));
-	json_object_object_add(o, "wc_file", json_object_new_boolean(b->has_wc_file));
-	return o;
+	if (!o || mt_json_add(o, "index", json_object_new_int(i)) < 0 ||
+	    mt_json_add_string(o, "type", b->is_io ? "io" : "mem") < 0 ||
+	    mt_json_add_hex(o, "start", b->start) < 0 ||
+	    add_int64_if(o, "size", f->sizes_known, (int64_t)b->size) < 0 ||
+	    mt_json_add_bool(o, "prefetchable", b->prefetchable) < 0 ||
+	    mt_json_add_bool(o, "64bit", b->is_64bit) < 0 ||
+	    mt_json_add_bool(o, "wc_file", b->has_wc_file) < 0)
+		return NULL;
+	return TAKE_PTR(o);
 }
 
-static json_object *msix_to_json(const struct pci_function *f)
+static int add_msix(json_object *parent, const struct pci_function *f)
 {
-	json_object *o;
+	_cleanup_json_ json_object *o = NULL;
 
 	if (!f->has_msix)
-		return NULL;
+		return mt_json_add_null(parent, "msix");
 	o = json_object_new_object();
-	json_object_object_add(o, "entries", json_object_new_int(f->msix_table_size));
-	json_object_object_add(o, "table_bar", json_object_new_int(f->msix_table_bar));
-	json_object_object_add(o, "table_offset", json_hex(f->msix_table_offset));
-	json_object_object_add(o, "pba_bar", json_object_new_int(f->msix_pba_bar));
-	json_object_object_add(o, "pba_offset", json_hex(f->msix_pba_offset));
-	return o;
+	if (!o || mt_json_add(o, "entries", json_object_new_int(f->msix_table_size)) < 0 ||
+	    mt_json_add(o, "table_bar", json_object_new_int(f->msix_table_bar)) < 0 ||
+	    mt_json_add_hex(o, "table_offset", f->msix_table_offset) < 0 ||
+	    mt_json_add(o, "pba_bar", json_object_new_int(f->msix_pba_bar)) < 0 ||
+	    mt_json_add_hex(o, "pba_offset", f->msix_pba_offset) < 0)
+		return -ENOMEM;
+	return mt_json_add(parent, "msix", TAKE_PTR(o));
 }
 
-static json_object *sriov_to_json(const struct pci_function *f)
+static int add_sriov(json_object *parent, const struct pci_function *f)
 {
-	json_object *o;
+	_cleanup_json_ json_object *o = NULL;
 
 	if (!f->sriov_capable)
-		return NULL;
+		return mt_json_add_null(parent, "sriov");
 	o = json_object_new_object();
-	json_object_object_add(o, "total_vfs", json_object_new_int(f->sriov_total_vfs));
-	json_object_object_add(o, "num_vfs", json_object_new_int(f->sriov_num_vfs));
-	json_object_object_add(o, "vfs", bdf_array(f->virtfns, f->n_virtfns));
-	return o;
+	if (!o || mt_json_add(o, "total_vfs", json_object_new_int(f->sriov_total_vfs)) < 0 ||
+	    mt_json_add(o, "num_vfs", json_object_new_int(f->sriov_num_vfs)) < 0 ||
+	    mt_json_add(o, "vfs", bdf_array(f->virtfns, f->n_virtfns)) < 0)
+		return -ENOMEM;
+	return mt_json_add(parent, "sriov", TAKE_PTR(o));
 }
 
-static void add_ids(json_object *o, const struct pci_function *f)
+static int add_ids(json_object *o, const struct pci_function *f)
 {
-	char buf[16];
+	char id[16], vendor[8], device[8], subsystem[16], class[8], revision[4];
 
-	snprintf(buf, sizeof(buf), "%04x:%04x", f->vendor_id, f->device_id);
-	json_object_object_add(o, "id", json_object_new_string(buf));
-	snprintf(buf, sizeof(buf), "%04x", f->vendor_id);
-	json_object_object_add(o, "vendor_id", json_object_new_string(buf));
-	snprintf(buf, sizeof(buf), "%04x", f->device_id);
-	json_object_object_add(o, "device_id", json_object_new_string(buf));
-	snprintf(buf, sizeof(buf), "%04x:%04x", f->subsys_vendor_id, f->subsys_device_id);
-	json_object_object_add(o, "subsystem", json_object_new_string(buf));
-	snprintf(buf, sizeof(buf), "%06x", f->class_code);
-	json_object_object_add(o, "class", json_object_new_string(buf));
-	snprintf(buf, sizeof(buf), "%02x", f->revision);
-	json_object_object_add(o, "revision", json_object_new_string(buf));
+	snprintf(id, sizeof(id), "%04x:%04x", f->vendor_id, f->device_id);
+	snprintf(vendor, sizeof(vendor), "%04x", f->vendor_id);
+	snprintf(device, sizeof(device), "%04x", f->device_id);
+	snprintf(subsystem, sizeof(subsystem), "%04x:%04x", f->subsys_vendor_id, f->subsys_device_id);
+	snprintf(class, sizeof(class), "%06x", f->class_code);
+	snprintf(revision, sizeof(revision), "%02x", f->revision);
+	if (mt_json_add_string(o, "id", id) < 0 ||
+	    mt_json_add_string(o, "vendor_id", vendor) < 0 ||
+	    mt_json_add_string(o, "device_id", device) < 0 ||
+	    mt_json_add_string(o, "subsystem", subsystem) < 0 ||
+	    mt_json_add_string(o, "class", class) < 0 ||
+	    mt_json_add_string(o, "revision", revision) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static json_object *bars_to_json(const struct pci_function *f)
+{
+	_cleanup_json_ json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; a && i < PCI_BAR_COUNT; i++)
+		if (f->bars[i].present && mt_json_append(a, bar_to_json(f, i)) < 0)
+			return NULL;
+	return TAKE_PTR(a);
 }
 
 static json_object *function_to_json(const struct pci_function *f)
 {
-	json_object *o = json_object_new_object();
-	json_object *bars = json_object_new_array();
+	_cleanup_json_ json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "bdf", json_object_new_string(f->bdf));
-	add_ids(o, f);
-	json_object_object_add(o, "driver", json_string_or_null(f->driver));
-	json_object_object_add(o, "iommu_group", f->iommu_group >= 0 ? json_object_new_int(f->iommu_group) : NULL);
-	json_object_object_add(o, "iommu_group_type", json_string_or_null(f->iommu_group_type));
-	json_object_object_add(o, "iommu_unit", json_string_or_null(f->iommu_unit));
-	json_object_object_add(o, "pcie", f->config_partial ? NULL : json_object_new_boolean(f->is_pcie));
-	json_object_object_add(o, "nosnoop_enabled", json_tristate(f->nosnoop_enabled));
-	json_object_object_add(o, "config_partial", json_object_new_boolean(f->config_partial));
-	json_object_object_add(o, "sizes_known", json_object_new_boolean(f->sizes_known));
-	for (unsigned i = 0; i < PCI_BAR_COUNT; i++)
-		if (f->bars[i].present)
-			json_object_array_add(bars, bar_to_json(f, i));
-	json_object_object_add(o, "bars", bars);
-	json_object_object_add(o, "msix", msix_to_json(f));
-	json_object_object_add(o, "sriov", sriov_to_json(f));
-	json_object_object_add(o, "physfn", f->is_vf ? json_object_new_string(f->physfn) : NULL);
-	return o;
+	if (!o || mt_json_add_string(o, "bdf", f->bdf) < 0 ||
+	    add_ids(o, f) < 0 ||
+	    mt_json_add_string_or_null(o, "driver", f->driver) < 0 ||
+	    add_int_if(o, "iommu_group", f->iommu_group >= 0, f->iommu_group) < 0 ||
+	    mt_json_add_string_or_null(o, "iommu_group_type", f->iommu_group_type) < 0 ||
+	    mt_json_add_string_or_null(o, "iommu_unit", f->iommu_unit) < 0 ||
+	    add_bool_if(o, "pcie", !f->config_partial, f->is_pcie) < 0 ||
+	    mt_json_add_tristate(o, "nosnoop_enabled", f->nosnoop_enabled) < 0 ||
+	    mt_json_add_bool(o, "config_partial", f->config_partial) < 0 ||
+	    mt_json_add_bool(o, "sizes_known", f->sizes_known) < 0 ||
+	    mt_json_add(o, "bars", bars_to_json(f)) < 0 ||
+	    add_msix(o, f) < 0 ||
+	    add_sriov(o, f) < 0 ||
+	    (f->is_vf ? mt_json_add_string(o, "physfn", f->physfn) : mt_json_add_null(o, "physfn")) < 0)
+		return NULL;
+	return TAKE_PTR(o);
+}
+
+static json_object *notes_to_json(const struct host *h)
+{
+	_cleanup_json_ json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < h->n_notes; i++)
+		if (mt_json_append(a, json_object_new_string(h->notes[i])) < 0)
+			return NULL;
+	return TAKE_PTR(a);
+}
+
+static json_object *functions_to_json(const struct host *h)
+{
+	_cleanup_json_ json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < h->n_functions; i++)
+		if (mt_json_append(a, function_to_json(&h->functions[i])) < 0)
+			return NULL;
+	return TAKE_PTR(a);
 }
 
 int host_to_json(const struct host *h, struct json_object **ret)
 {
-	json_object *o, *notes, *devices;
+	_cleanup_json_ json_object *o = NULL;
 
 	if (!h || !ret)
 		return -EINVAL;
 	o = json_object_new_object();
-	if (!o)
+	if (!o || mt_json_add_string(o, "schema", HOST_SCHEMA) < 0 ||
+	    mt_json_add_string_or_null(o, "root", h->root) < 0 ||
+	    mt_json_add_string_or_null(o, "source", h->source) < 0 ||
+	    mt_json_add_bool(o, "partial", h->partial) < 0 ||
+	    mt_json_add(o, "notes", notes_to_json(h)) < 0 ||
+	    mt_json_add(o, "kernel", kernel_to_json(h)) < 0 ||
+	    mt_json_add_string_or_null(o, "arch", h->arch) < 0 ||
+	    mt_json_add(o, "cpu", cpu_to_json(h)) < 0 ||
+	    mt_json_add(o, "kvm", kvm_to_json(&h->kvm)) < 0 ||
+	    mt_json_add(o, "iommu", iommu_to_json(h)) < 0 ||
+	    mt_json_add(o, "devices", functions_to_json(h)) < 0)
 		return -ENOMEM;
-	notes = json_object_new_array();
-	for (size_t i = 0; i < h->n_notes; i++)
-		json_object_array_add(notes, json_object_new_string(h->notes[i]));
-	devices = json_object_new_array();
-	for (size_t i = 0; i < h->n_functions; i++)
-		json_object_array_add(devices, function_to_json(&h->functions[i]));
-	json_object_object_add(o, "schema", json_object_new_string(HOST_SCHEMA));
-	json_object_object_add(o, "root", json_string_or_null(h->root));
-	json_object_object_add(o, "source", json_string_or_null(h->source));
-	json_object_object_add(o, "partial", json_object_new_boolean(h->partial));
-	json_object_object_add(o, "notes", notes);
-	json_object_object_add(o, "kernel", kernel_to_json(h));
-	json_object_object_add(o, "arch", json_string_or_null(h->arch));
-	json_object_object_add(o, "cpu", cpu_to_json(h));
-	json_object_object_add(o, "kvm", kvm_to_json(&h->kvm));
-	json_object_object_add(o, "iommu", iommu_to_json(h));
-	json_object_object_add(o, "devices", devices);
-	*ret = o;
+	*ret = TAKE_PTR(o);
 	return 0;
 }

@@ -96,6 +96,12 @@ const char *iommu_unit_lookup(const struct iommu_state *s, const char *bdf);
 
 /* Parse "%llx" register text of sysfs (with or without 0x, trailing \n). */
 int parse_hex_register(const char *text, uint64_t *ret);
+/* Parse the text of a unit's register file; second_word: the file may hold
+ * "features:features2" (AMD-Vi on recent kernels, EFR2), of which only the
+ * first word is kept (both must be hex). */
+int register_text_parse(const char *text, bool second_word, uint64_t *ret);
+/* Whether the kernel command line text has amd_iommu=...,pgtbl_v2,... */
+bool cmdline_has_amd_v2(const char *cmdline);
 
 /* ----- pci.c --------------------------------------------------------------- */
 

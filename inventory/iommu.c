@@ -49,23 +49,28 @@ int parse_hex_register(const char *text, uint64_t *ret)
 	return parse_u64(buf, 16, ret);
 }
 
-/* second_word: the file may hold "features:features2" (AMD-Vi on recent
- * kernels, EFR2); only the first word is kept. */
+int register_text_parse(const char *text, bool second_word, uint64_t *ret)
+{
+	const char *colon = second_word ? strchr(text, ':') : NULL;
+	char first[32];
+	uint64_t ignored;
+
+	if (!colon)
+		return parse_hex_register(text, ret);
+	if ((size_t)(colon - text) >= sizeof(first) || parse_hex_register(colon + 1, &ignored) < 0)
+		return -EINVAL;
+	memcpy(first, text, (size_t)(colon - text));
+	first[colon - text] = '\0';
+	return parse_hex_register(first, ret);
+}
+
 static int read_register(int unit_fd, const char *file, bool second_word, uint64_t *ret)
 {
 	char buf[80];
 	int r = read_small_at(unit_fd, file, buf, sizeof(buf));
-	char *colon = second_word ? strchr(buf, ':') : NULL;
-	uint64_t ignored;
 
-	if (r < 0)
-		return r;
-	if (colon) {
-		*colon = '\0';
-		if (parse_hex_register(colon + 1, &ignored) < 0)
-			return -EINVAL;
-	}
-	return parse_hex_register(buf, ret);
+	/* buf holds nothing when the read failed */
+	return r < 0 ? r : register_text_parse(buf, second_word, ret);
 }
 
 static int read_unit_registers(int unit_fd, struct iommu_unit *u, const char *dir,
@@ -320,7 +325,7 @@ static int read_group_types(const char *root, struct iommu_state *s)
 	return 0;
 }
 
-static bool cmdline_has_amd_v2(const char *cmdline)
+bool cmdline_has_amd_v2(const char *cmdline)
 {
 	for (const char *p = cmdline; (p = strstr(p, "amd_iommu=")); p++) {
 		const char *opts;

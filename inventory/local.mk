@@ -17,3 +17,5 @@ TESTS += tests/test-inventory
 tests_test_inventory_SOURCES = tests/test-inventory.c
 tests_test_inventory_CFLAGS = $(TEST_CFLAGS)
 tests_test_inventory_LDADD = $(INVENTORY_LIBS) $(TEST_LIBS)
+# libFuzzer harnesses and the script running all of them (not make check)
+EXTRA_DIST += tests/fuzz/fuzz-inventory.c tests/fuzz/run-fuzzers

@@ -7,9 +7,11 @@
  * libpci's sysfs back end opens each by its absolute path and resolves
  * links with realpath(), and those path walks were most of the time of a
  * scan of thousands of functions. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pci/pci.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -316,14 +318,33 @@ static int add_tally_notes(struct host *h, const struct function_tally *t, const
 
 /* ----- sysfs: what libpci does not read ---------------------------------- */
 
+/* One hex field of a resource line; *p moves past it. Not sscanf("%llx"):
+ * a number too big for its type is undefined behaviour there. */
+static int take_resource_field(const char **p, unsigned long long *ret)
+{
+	const char *s = *p + strspn(*p, " \t");
+	char *end;
+
+	if (!isxdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	*ret = strtoull(s, &end, 16);
+	if (errno != 0)
+		return -EINVAL;
+	*p = end;
+	return 0;
+}
+
 int resource_line_parse(const char *line, struct pci_bar *bar)
 {
 	unsigned long long start, end, flags;
-	int used = -1;
+	const char *p = line;
 
-	if (sscanf(line, "%llx %llx %llx%n", &start, &end, &flags, &used) != 3 || used < 0)
+	if (take_resource_field(&p, &start) < 0 || take_resource_field(&p, &end) < 0 ||
+	    take_resource_field(&p, &flags) < 0 || p[strspn(p, " \t")] != '\0')
 		return -EINVAL;
-	if (line[used + strspn(line + used, " \t")] != '\0' || end < start)
+	/* The whole 64-bit space is no BAR either: its size would wrap to 0. */
+	if (end < start || end - start == ULLONG_MAX)
 		return -EINVAL;
 	*bar = (struct pci_bar){ .flags = flags };
 	if (!(flags & (MT_IORESOURCE_IO | MT_IORESOURCE_MEM)) || end == start)
@@ -721,12 +742,19 @@ static void decode_dump_bars(const struct pci_dev *d, struct pci_function *f)
 	}
 }
 
+/* In the strcmp() order of the BDF strings, like the functions read from
+ * sysfs: "10000:00:00.0" (Intel VMD) sorts before "1000:00:00.0". */
 static int compare_dev(const void *a, const void *b)
 {
 	const struct pci_dev *x = *(struct pci_dev *const *)a, *y = *(struct pci_dev *const *)b;
 
-	if (x->domain != y->domain)
-		return x->domain < y->domain ? -1 : 1;
+	if (x->domain != y->domain) {
+		char dx[16], dy[16];
+
+		snprintf(dx, sizeof(dx), "%04x:", (unsigned)x->domain);
+		snprintf(dy, sizeof(dy), "%04x:", (unsigned)y->domain);
+		return strcmp(dx, dy);
+	}
 	if (x->bus != y->bus)
 		return x->bus < y->bus ? -1 : 1;
 	if (x->dev != y->dev)
@@ -772,6 +800,24 @@ static int dump_job_fn(struct pci_session *s, void *data)
 	return decode_caps_fn(s, j);
 }
 
+/* 1: bdf is the canonical address of d, 0: skipped with a note. libpci
+ * takes whatever hex digits the dump has there: device numbers up to ff,
+ * functions up to 9, and the same address twice. */
+static int dump_function_bdf(const struct pci_dev *d, struct host *h, char bdf[MT_BDF_MAX])
+{
+	char given[32];
+	int r;
+
+	snprintf(given, sizeof(given), "%04x:%02x:%02x.%u", (unsigned)d->domain, d->bus, d->dev, d->func);
+	if (bdf_normalize(given, bdf) < 0)
+		r = host_add_partial_note(h, "lspci dump: %s is not a PCI address: function skipped", given);
+	else if (h->n_functions > 0 && streq(h->functions[h->n_functions - 1].bdf, bdf))
+		r = host_add_partial_note(h, "lspci dump: %s is there twice: second one skipped", bdf);
+	else
+		return 1;
+	return r < 0 ? r : 0;
+}
+
 static int read_dump_function(struct pci_session *s, struct pci_dev *d, struct host *h,
 			      const struct iommu_state *iommu, struct function_job *j,
 			      struct function_tally *t)
@@ -781,8 +827,9 @@ static int read_dump_function(struct pci_session *s, struct pci_dev *d, struct h
 	char bdf[MT_BDF_MAX];
 	int r;
 
-	/* dumps name domains with at most 5 hex digits */
-	snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%u", (unsigned)d->domain & 0xfffff, d->bus, d->dev, d->func);
+	r = dump_function_bdf(d, h, bdf);
+	if (r <= 0)
+		return r;
 	function_init(f, bdf);
 	*j = (struct function_job){ .dev = d, .f = f };
 	s->n_warnings = 0;
@@ -832,7 +879,9 @@ int inventory_read_pci_dump(const char *dump, struct host *h, const struct iommu
 	if (r < 0)
 		return err && err->code ? err->code
 					: mt_error_set(err, r, "%s: cannot read the lspci dump: %s", dump, strerror(-r));
-	if (n == 0)
-		return mt_error_set(err, -EINVAL, "%s: no PCI functions in this lspci dump", dump);
+	/* functions without a config header were skipped */
+	if (h->n_functions == 0)
+		return mt_error_set(err, -EINVAL, "%s: no PCI functions with a config space header in this lspci dump",
+				    dump);
 	return 0;
 }

@@ -154,6 +154,10 @@ static void plan_one_bar(const struct decide_ctx *c, const struct pci_function *
 	} else if (!src->prefetchable) {
 		b->memtype = BAR_MEMTYPE_UC;
 		b->reason = "non-prefetchable: reads may have side effects, UC";
+	} else if (c->shadow_paging) {
+		/* Shadow PTEs carry no guest PAT bits (FACTS §1.3). */
+		b->memtype = BAR_MEMTYPE_UC;
+		b->reason = "TDP off (shadow paging): KVM ignores guest PAT, host MTRRs keep MMIO UC, no WC";
 	} else {
 		b->memtype = BAR_MEMTYPE_GUEST_PAT;
 		b->wc_possible = true;
@@ -289,6 +293,17 @@ static void device_reset(struct plan_device *d)
 	d->n_bars = 0;
 }
 
+/* What registered non-coherent DMA changes (FACTS §2): WBINVD is emulated
+ * everywhere; guest PAT is honored because of it only with EPT. */
+static const char *noncoherent_effect(const struct decide_ctx *c)
+{
+	if (c->h->cpu.vendor == CPU_VENDOR_INTEL && !c->shadow_paging)
+		return "it honors guest PAT and emulates WBINVD";
+	if (c->shadow_paging)
+		return "it emulates WBINVD (guest PAT stays ignored under shadow paging)";
+	return "it emulates WBINVD (NPT applies guest PAT anyway)";
+}
+
 void decide_devices(struct decide_ctx *c)
 {
 	struct plan *p = c->p;
@@ -316,8 +331,8 @@ void decide_devices(struct decide_ctx *c)
 		p->noncoherent_dma |= d->noncoherent;
 	}
 	if (p->noncoherent_dma)
-		plan_warn(p, "noncoherent-dma",
-			  "KVM will register non-coherent DMA for this VM: it honors guest PAT and emulates WBINVD");
+		plan_warn(p, "noncoherent-dma", "KVM will register non-coherent DMA for this VM: %s",
+			  noncoherent_effect(c));
 }
 
 /* ----- emulated RAM-backed regions -------------------------------------- */
@@ -341,7 +356,11 @@ static void emulated_memtype(const struct decide_ctx *c, struct plan_emulated *e
 
 	e->wc_possible = true;
 	e->memtype = BAR_MEMTYPE_GUEST_PAT;
-	if (v == CPU_VENDOR_AMD)
+	if (c->shadow_paging) {
+		e->memtype = BAR_MEMTYPE_FORCED_WB;
+		e->wc_possible = false;
+		e->reason = "TDP off (shadow paging): KVM ignores guest PAT, RAM stays WB";
+	} else if (v == CPU_VENDOR_AMD)
 		e->reason = "NPT always applies guest PAT";
 	else if (v != CPU_VENDOR_INTEL) {
 		e->memtype = BAR_MEMTYPE_UNKNOWN;

@@ -76,6 +76,18 @@ static void quirk_disable_if_supported(struct decide_ctx *c, struct plan_quirk *
 
 /* ----- IGNORE_GUEST_PAT ------------------------------------------------- */
 
+/* An operator setting that the facts make moot still shows in the trace. */
+static void trace_moot_setting(struct decide_ctx *c, unsigned bit, const char *fact)
+{
+	char where[300];
+
+	if (c->set.quirks[bit] == QUIRK_SETTING_AUTO)
+		return;
+	plan_trace(c->p, "quirk.operator.moot", fact, "%s: operator setting '%s' (%s) has no effect here",
+		   kvm_quirk_name(bit), quirk_setting_to_string(c->set.quirks[bit]),
+		   origin_of(c, bit, where, sizeof(where)));
+}
+
 static bool vm_has_video(const struct vm *vm, bool (*pred)(const struct vm_video *))
 {
 	for (size_t i = 0; vm->videos && i < vm->n_videos; i++)
@@ -180,11 +192,6 @@ static void pat_try_disable(struct decide_ctx *c, struct plan_quirk *q, const ch
 			     "CPU lacks self-snoop: KVM cannot safely honor guest PAT (wanted: %s)", why);
 		plan_warn(c->p, "no-self-snoop",
 			  "CPU without self-snoop ('ss'): KVM offers no IGNORE_GUEST_PAT control");
-	} else if (k->tdp == MT_NO) {
-		quirk_decide(c, q, QUIRK_ACTION_NA, "pat.shadow-paging", "FACTS §1.3",
-			     "TDP (EPT) is off: KVM always ignores guest PAT under shadow paging (wanted: %s)", why);
-		plan_warn(c->p, "shadow-paging",
-			  "kvm_intel.ept is off: guest PAT cannot be honored under shadow paging");
 	} else
 		quirk_disable_if_supported(c, q, "pat.need", "FACTS §1.3", why);
 }
@@ -194,9 +201,36 @@ static void pat_after(struct decide_ctx *c, const struct plan_quirk *q)
 	if (q->action == QUIRK_ACTION_DISABLE && vm_has_video(c->vm, video_needs_caution))
 		plan_warn(c->p, "display-caution",
 			  "qxl, vmvga or a primary virtio-vga: their guest drivers may map VRAM in ways that are slow with guest PAT on ICX/SPR");
-	if (q->action != QUIRK_ACTION_DISABLE && vm_wants_hostmem(c->vm) && !c->p->noncoherent_dma)
+	/* Non-coherent DMA rescues the memory type only with EPT (FACTS §2). */
+	if (q->action != QUIRK_ACTION_DISABLE && vm_wants_hostmem(c->vm) &&
+	    (!c->p->noncoherent_dma || c->shadow_paging))
 		plan_warn(c->p, "hostmem-forced-wb",
 			  "host GPU memory sits in a RAM memslot with forced WB: wrong memory type and a machine-check risk");
+}
+
+/* TDP off, on Intel and AMD alike: KVM ignores guest PAT and offers no
+ * control (FACTS §1.3). Warn only when the VM wanted guest PAT. */
+static void pat_shadow_paging(struct decide_ctx *c, struct plan_quirk *q)
+{
+	const char *module = c->h->kvm.module[0] ? c->h->kvm.module : "KVM";
+	char buf[PLAN_TEXT];
+	const char *why = NULL;
+
+	if (c->set.quirks[BIT_PAT] != QUIRK_SETTING_KEEP)
+		why = pat_need(c, q, buf, sizeof(buf));
+	if (!why) {
+		quirk_decide(c, q, QUIRK_ACTION_NA, "pat.shadow-paging", "FACTS §1.3",
+			     "TDP is off (%s): KVM ignores guest PAT under shadow paging; nothing in this VM needs it",
+			     module);
+		trace_moot_setting(c, BIT_PAT, "FACTS §1.3");
+		return;
+	}
+	quirk_decide(c, q, QUIRK_ACTION_NA, "pat.shadow-paging", "FACTS §1.3",
+		     "TDP is off (%s): KVM always ignores guest PAT under shadow paging (wanted: %s)",
+		     module, why);
+	plan_warn(c->p, "shadow-paging",
+		  "%s runs without TDP (EPT/NPT): guest PAT cannot be honored under shadow paging", module);
+	pat_after(c, q);
 }
 
 static void pat_intel(struct decide_ctx *c, struct plan_quirk *q)
@@ -237,6 +271,10 @@ static void decide_ignore_guest_pat(struct decide_ctx *c)
 
 	if (!q || quirk_not_applicable(c, q))
 		return;
+	if (c->shadow_paging) {
+		pat_shadow_paging(c, q);
+		return;
+	}
 	switch (c->h->cpu.vendor) {
 	case CPU_VENDOR_INTEL:
 		pat_intel(c, q);
@@ -244,27 +282,17 @@ static void decide_ignore_guest_pat(struct decide_ctx *c)
 	case CPU_VENDOR_AMD:
 		quirk_decide(c, q, QUIRK_ACTION_NA, "pat.amd", "FACTS §2",
 			     "NPT always applies guest PAT; KVM disables this quirk itself on AMD");
+		trace_moot_setting(c, BIT_PAT, "FACTS §2");
 		break;
 	default:
 		quirk_decide(c, q, QUIRK_ACTION_NA, "pat.not-x86", "FACTS §1.1",
 			     "x86 KVM quirk: does not exist on %s", cpu_vendor_to_string(c->h->cpu.vendor));
+		trace_moot_setting(c, BIT_PAT, "FACTS §1.1");
 		break;
 	}
 }
 
 /* ----- CD_NW_CLEARED ---------------------------------------------------- */
-
-/* An operator setting that the facts make moot still shows in the trace. */
-static void trace_moot_setting(struct decide_ctx *c, unsigned bit, const char *fact)
-{
-	char where[300];
-
-	if (c->set.quirks[bit] == QUIRK_SETTING_AUTO)
-		return;
-	plan_trace(c->p, "quirk.operator.moot", fact, "%s: operator setting '%s' (%s) has no effect here",
-		   kvm_quirk_name(bit), quirk_setting_to_string(c->set.quirks[bit]),
-		   origin_of(c, bit, where, sizeof(where)));
-}
 
 /* Operator keep/disable for a quirk; false when the setting is auto. */
 static bool cdnw_operator(struct decide_ctx *c, struct plan_quirk *q)

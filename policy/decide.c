@@ -110,6 +110,19 @@ static void trace_mode(struct decide_ctx *c)
 					where, sizeof(where)));
 }
 
+/* TDP (EPT/NPT) off: KVM builds shadow page tables and "always ignores guest
+ * PAT for shadow paging", so it also stops reporting IGNORE_GUEST_PAT (FACTS
+ * §1.3). A KVM that does report that quirk has TDP, whatever the module
+ * parameter seemed to say: the probe wins. */
+static bool uses_shadow_paging(const struct host *h)
+{
+	bool x86 = h->cpu.vendor == CPU_VENDOR_INTEL || h->cpu.vendor == CPU_VENDOR_AMD;
+	bool pat_quirk = h->kvm.quirks_known &&
+			 (h->kvm.supported_quirks & (1ULL << KVM_QUIRK_IGNORE_GUEST_PAT));
+
+	return x86 && h->kvm.tdp == MT_NO && !pat_quirk;
+}
+
 /* Built-in defaults, so that a NULL policy costs nothing per decision. */
 static const struct operator_policy default_policy = {
 	.mode = POLICY_MODE_BALANCED,
@@ -132,6 +145,7 @@ int policy_decide(const struct host *h, const struct vm *vm,
 	c.kernel_known = h->kernel.major > 0;
 	c.uses_kvm = domain_uses_kvm(vm->domain_type);
 	c.tdx = vm->launch_security == LAUNCH_SECURITY_TDX;
+	c.shadow_paging = uses_shadow_paging(h);
 	policy_vm_settings(c.pol, vm->name, vm->uuid, &c.set);
 	plan_init(&c);
 

@@ -162,20 +162,51 @@ int kernel_version_parse(const char *release, struct kernel_version *ret)
 	return 0;
 }
 
+/* 1 to max_digits hex digits at *p: the number of digits taken (*p moves
+ * past them), 0 when there is none. sscanf's %x would also take a sign,
+ * blanks and "0x", which no PCI address has. */
+static unsigned take_hex(const char **p, unsigned max_digits, unsigned *ret)
+{
+	unsigned v = 0, n = 0;
+
+	for (; n < max_digits && isxdigit((unsigned char)(*p)[n]); n++) {
+		char c = (char)tolower((unsigned char)(*p)[n]);
+
+		v = v * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+	}
+	*p += n;
+	*ret = v;
+	return n;
+}
+
 int bdf_normalize(const char *in, char out[MT_BDF_MAX])
 {
-	unsigned dom = 0, bus, dev, fn;
-	char tail;
+	unsigned dom = 0, bus, dev, fn, first_digits;
+	const char *p = in;
 
 	if (!in)
 		return -EINVAL;
-	if (sscanf(in, "%4x:%2x:%2x.%1u%c", &dom, &bus, &dev, &fn, &tail) == 4) {
-		/* full form */
-	} else if (sscanf(in, "%2x:%2x.%1u%c", &bus, &dev, &fn, &tail) == 3) {
-		dom = 0;
-	} else
+	/* "domain:bus:device.function" or "bus:device.function" (domain 0).
+	 * Domains go beyond 16 bits (Intel VMD numbers its own from 0x10000)
+	 * but the kernel never makes one wider than 5 hex digits. */
+	first_digits = take_hex(&p, 5, &bus);
+	if (first_digits == 0 || *p != ':')
 		return -EINVAL;
-	if (dev > 0x1f || fn > 7 || strlen(in) > 12)
+	p++;
+	if (take_hex(&p, 2, &dev) == 0)
+		return -EINVAL;
+	if (*p == ':') {
+		p++;
+		dom = bus;
+		bus = dev;
+		if (take_hex(&p, 2, &dev) == 0)
+			return -EINVAL;
+	} else if (first_digits > 2)
+		return -EINVAL;
+	if (*p != '.')
+		return -EINVAL;
+	p++;
+	if (take_hex(&p, 1, &fn) == 0 || *p != '\0' || dev > 0x1f || fn > 7)
 		return -EINVAL;
 	snprintf(out, MT_BDF_MAX, "%04x:%02x:%02x.%u", dom, bus, dev, fn);
 	return 0;

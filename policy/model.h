@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MT_BDF_MAX 16          /* "dddd:bb:dd.f" + NUL */
+#define MT_BDF_MAX 16          /* "dddd:bb:dd.f" (5-digit domains too) + NUL */
 #define MT_UUID_MAX 37         /* canonical UUID + NUL */
 #define MT_NAME_MAX 256        /* libvirt domain names */
 #define MT_UNIT_MAX 32         /* "dmar0", "ivhd1", "smmu3.0x..." */
@@ -129,6 +129,9 @@ struct host {
 	bool vfio_noiommu;             /* vfio enable_unsafe_noiommu_mode=Y */
 	struct iommu_unit *iommu_units;
 	size_t n_iommu_units;
+	/* Sorted by bdf in strcmp() order, as the inventory returns them: the
+	 * policy engine finds a function by binary search and only falls back
+	 * to a linear scan when that misses. */
 	struct pci_function *functions;
 	size_t n_functions;
 	bool partial;                  /* something could not be read: see notes */
@@ -294,7 +297,9 @@ int kernel_version_parse(const char *release, struct kernel_version *ret);
 const struct pci_function *host_find_function(const struct host *h, const char *bdf);
 const struct iommu_unit *host_find_iommu_unit(const struct host *h, const char *name);
 
-/* Canonicalise a BDF into "dddd:bb:dd.f" lower case. -EINVAL on garbage. */
+/* Canonicalise a BDF into "dddd:bb:dd.f" lower case; the domain has 4 or
+ * (from 0x10000, e.g. behind Intel VMD) 5 hex digits, up to 0xfffff.
+ * -EINVAL on garbage. */
 int bdf_normalize(const char *in, char out[MT_BDF_MAX]);
 
 /* Operator policy with the built-in defaults (balanced, all auto). */

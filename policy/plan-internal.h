@@ -17,6 +17,8 @@ struct decide_ctx {
 	bool kernel_known;
 	bool uses_kvm;                 /* the domain runs on KVM */
 	bool tdx;
+	/* x86 KVM without TDP: guest PAT is ignored everywhere (FACTS §1.3) */
+	bool shadow_paging;
 };
 
 /* Appending never overflows: a full list sets p->truncated instead. */

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/fileio.h"
+#include "common/json-util.h"
 #include "policy/model.h"
 
 START_TEST(test_parse_u64)
@@ -119,6 +120,41 @@ START_TEST(test_bdf)
 }
 END_TEST
 
+/* Domains beyond 16 bits (Intel VMD) and what sscanf("%x") would let in. */
+START_TEST(test_bdf_wide_domains)
+{
+	static const struct {
+		const char *in, *out;      /* out NULL: -EINVAL */
+	} cases[] = {
+		{ "10000:e1:00.0", "10000:e1:00.0" },
+		{ "1000D:01:00.7", "1000d:01:00.7" },
+		{ "fffff:ff:1f.7", "fffff:ff:1f.7" },
+		{ "1:02:03.4", "0001:02:03.4" },
+		{ "00001:00:02.0", "0001:00:02.0" },
+		{ "100000:00:00.0", NULL },
+		{ "123:00.0", NULL },
+		{ "-1:00:00.0", NULL },
+		{ "0x10:00:00.0", NULL },
+		{ " 0000:00:00.0", NULL },
+		{ "0000:+1:00.0", NULL },
+		{ "0000:001:00.0", NULL },
+		{ "0000:00:00.", NULL },
+		{ "0000:00:00", NULL },
+		{ "0000:00:", NULL },
+		{ "", NULL },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char out[MT_BDF_MAX] = "";
+		int r = bdf_normalize(cases[i].in, out);
+
+		ck_assert_msg(r == (cases[i].out ? 0 : -EINVAL), "bdf_normalize(\"%s\") = %d", cases[i].in, r);
+		if (cases[i].out)
+			ck_assert_str_eq(out, cases[i].out);
+	}
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	ck_assert_str_eq(cpu_vendor_to_string(CPU_VENDOR_INTEL), "intel");
@@ -128,6 +164,82 @@ START_TEST(test_names)
 	ck_assert_int_eq(quirk_setting_from_string("disable"), QUIRK_SETTING_DISABLE);
 	ck_assert_int_eq(video_model_from_string("cirrus"), VIDEO_MODEL_CIRRUS);
 	ck_assert_str_eq(launch_security_to_string(LAUNCH_SECURITY_SEV_SNP), "sev-snp");
+}
+END_TEST
+
+/* Each adder on an empty object, and the document it leaves. */
+static int add_string_empty(struct json_object *o) { return mt_json_add_string_or_null(o, "k", ""); }
+static int add_string_unset(struct json_object *o) { return mt_json_add_string_or_null(o, "k", NULL); }
+static int add_string_set(struct json_object *o) { return mt_json_add_string_or_null(o, "k", "dmar0"); }
+static int add_string_missing(struct json_object *o) { return mt_json_add_string(o, "k", NULL); }
+static int add_string_blank(struct json_object *o) { return mt_json_add_string(o, "k", ""); }
+static int add_tristate_unknown(struct json_object *o) { return mt_json_add_tristate(o, "k", MT_UNKNOWN); }
+static int add_tristate_no(struct json_object *o) { return mt_json_add_tristate(o, "k", MT_NO); }
+static int add_tristate_yes(struct json_object *o) { return mt_json_add_tristate(o, "k", MT_YES); }
+static int add_hex_zero(struct json_object *o) { return mt_json_add_hex(o, "k", 0); }
+static int add_hex_ecap(struct json_object *o) { return mt_json_add_hex(o, "k", 0xd2008c40660462ULL); }
+static int add_hex_max(struct json_object *o) { return mt_json_add_hex(o, "k", UINT64_MAX); }
+static int add_u64_max(struct json_object *o) { return mt_json_add_u64(o, "k", UINT64_MAX); }
+static int add_bool_false(struct json_object *o) { return mt_json_add_bool(o, "k", false); }
+static int add_null(struct json_object *o) { return mt_json_add_null(o, "k"); }
+static int add_failed_allocation(struct json_object *o) { return mt_json_add(o, "k", NULL); }
+
+START_TEST(test_json_adders)
+{
+	static const struct {
+		const char *what;
+		int (*add)(struct json_object *o);
+		int ret;
+		const char *doc;
+	} cases[] = {
+		{ "string_or_null \"\"", add_string_empty, 0, "{\"k\":null}" },
+		{ "string_or_null NULL", add_string_unset, 0, "{\"k\":null}" },
+		{ "string_or_null set", add_string_set, 0, "{\"k\":\"dmar0\"}" },
+		{ "string NULL", add_string_missing, -EINVAL, "{}" },
+		{ "string \"\"", add_string_blank, 0, "{\"k\":\"\"}" },
+		{ "tristate unknown", add_tristate_unknown, 0, "{\"k\":null}" },
+		{ "tristate no", add_tristate_no, 0, "{\"k\":false}" },
+		{ "tristate yes", add_tristate_yes, 0, "{\"k\":true}" },
+		{ "hex 0", add_hex_zero, 0, "{\"k\":\"0x0\"}" },
+		{ "hex ecap", add_hex_ecap, 0, "{\"k\":\"0xd2008c40660462\"}" },
+		{ "hex max", add_hex_max, 0, "{\"k\":\"0xffffffffffffffff\"}" },
+		{ "u64 max", add_u64_max, 0, "{\"k\":18446744073709551615}" },
+		{ "bool false", add_bool_false, 0, "{\"k\":false}" },
+		{ "null", add_null, 0, "{\"k\":null}" },
+		{ "failed allocation", add_failed_allocation, -ENOMEM, "{}" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_json_ struct json_object *o = json_object_new_object();
+		int r;
+
+		ck_assert_ptr_nonnull(o);
+		r = cases[i].add(o);
+		ck_assert_msg(r == cases[i].ret, "%s: returned %d, expected %d", cases[i].what, r, cases[i].ret);
+		ck_assert_msg(streq(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), cases[i].doc),
+			      "%s: %s, expected %s", cases[i].what,
+			      json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), cases[i].doc);
+	}
+}
+END_TEST
+
+/* Appending takes the value over; a NULL value is a failed allocation that
+ * leaves the array as it was. */
+START_TEST(test_json_append)
+{
+	_cleanup_json_ struct json_object *a = json_object_new_array();
+	_cleanup_json_ struct json_object *o = json_object_new_object();
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(mt_json_append(a, mt_json_new_hex(0x5ff)), 0);
+	ck_assert_int_eq(mt_json_append(a, NULL), -ENOMEM);
+	ck_assert_int_eq(mt_json_append(a, json_object_new_int(7)), 0);
+	ck_assert_str_eq(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN), "[\"0x5ff\",7]");
+	ck_assert_int_eq(mt_json_add(o, "list", TAKE_PTR(a)), 0);
+	ck_assert_int_eq(mt_json_add_string_or_null(o, "unit", "dmar1"), 0);
+	ck_assert_str_eq(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			 "{\"list\":[\"0x5ff\",7],\"unit\":\"dmar1\"}");
 }
 END_TEST
 
@@ -142,7 +254,10 @@ static Suite *common_suite(void)
 	tcase_add_test(tc, test_error_first_wins);
 	tcase_add_test(tc, test_kernel_version);
 	tcase_add_test(tc, test_bdf);
+	tcase_add_test(tc, test_bdf_wide_domains);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_json_adders);
+	tcase_add_test(tc, test_json_append);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -794,6 +794,12 @@ START_TEST(test_resource_line_parse)
 		{ "0x1000 0x1fff 0x200 trailing", -EINVAL, false, false, false, false, 0 },
 		{ "0x2000 0x1000 0x200", -EINVAL, false, false, false, false, 0 },
 		{ "", -EINVAL, false, false, false, false, 0 },
+		/* found by fuzzing: a number beyond 64 bits (sscanf's undefined
+		 * behaviour), and a range whose size wraps to 0 */
+		{ "0x0 0x99999999999999999999 0x200", -EINVAL, false, false, false, false, 0 },
+		{ "0x0000000000000000 0xffffffffffffffff 0x0000000000000200", -EINVAL, false, false, false, false, 0 },
+		{ "0x1000 -0x1 0x200", -EINVAL, false, false, false, false, 0 },
+		{ "1000 1fff 200", 0, true, false, false, false, 4096 },
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -919,6 +925,121 @@ START_TEST(test_lspci_dump)
 	err = (struct mt_error){};
 	ck_assert_int_eq(inventory_read(&o, &h, &err), -EIO);
 	ck_assert_ptr_nonnull(strstr(err.message, "missing.txt"));
+	free_root(root);
+}
+END_TEST
+
+/* Addresses an lspci dump may hold that are no PCI function: libpci takes
+ * any two hex digits for the device and any digit for the function. Found
+ * by fuzzing: a dump whose only function has no config data read as a host
+ * without functions. */
+START_TEST(test_lspci_dump_addresses)
+{
+	char *root = new_root();
+	char dump[PATH_MAX];
+	struct config_spec nvme = { .vendor = 0x144d, .device = 0xa80a, .class_code = 0x010802, .pcie = true };
+	struct inventory_options o = { .lspci_dump = dump };
+	uint8_t cfg[4096];
+	struct mt_error err = {};
+	struct host *h = NULL;
+	FILE *out;
+
+	snprintf(dump, sizeof(dump), "%s/dump.txt", root);
+	out = fopen(dump, "w");
+	ck_assert_ptr_nonnull(out);
+	config_build(&nvme, cfg);
+	write_dump(out, "10000:e1:00.0 Non-Volatile memory controller: Samsung", cfg, 256);
+	write_dump(out, "1000:01:00.0 Non-Volatile memory controller: Samsung", cfg, 256);
+	write_dump(out, "0000:00:20.0 Non-Volatile memory controller: Samsung", cfg, 256);
+	write_dump(out, "0000:00:1f.9 Non-Volatile memory controller: Samsung", cfg, 256);
+	write_dump(out, "10000:e1:00.0 Non-Volatile memory controller: Samsung", cfg, 256);
+	fclose(out);
+	ck_assert_int_eq(inventory_read(&o, &h, &err), 0);
+	/* in the strcmp() order the policy engine bisects in */
+	ck_assert_uint_eq(h->n_functions, 2);
+	ck_assert_str_eq(h->functions[0].bdf, "10000:e1:00.0");
+	ck_assert_str_eq(h->functions[1].bdf, "1000:01:00.0");
+	ck_assert_uint_eq(find(h, "10000:e1:00.0")->class_code, 0x010802);
+	ck_assert(has_note(h, "0000:00:20.0 is not a PCI address"));
+	ck_assert(has_note(h, "0000:00:1f.9 is not a PCI address"));
+	ck_assert(has_note(h, "10000:e1:00.0 is there twice"));
+	ck_assert(h->partial);
+	host_free(h);
+
+	/* a header line, then lspci -vvv text instead of config bytes */
+	out = fopen(dump, "w");
+	ck_assert_ptr_nonnull(out);
+	fprintf(out, "00:1c.3 PCI bridge: Intel Corporation 82801G\n\tControl: I/O+ Mem+\n\n");
+	fclose(out);
+	h = NULL;
+	ck_assert_int_eq(inventory_read(&o, &h, &err), -EINVAL);
+	ck_assert_ptr_null(h);
+	ck_assert_ptr_nonnull(strstr(err.message, "no PCI functions with a config space header"));
+	free_root(root);
+}
+END_TEST
+
+/* Intel VMD puts the NVMe drives behind it in PCI domains from 0x10000. */
+START_TEST(test_vmd_domain_root)
+{
+	static const char vmd_bus[] = "pci0000:00/0000:00:0e.0/pci10000:e0/10000:e0:06.0";
+	const struct function_spec vmd = {
+		.bdf = "0000:00:0e.0", .driver = "vmd", .group = 3,
+		.cfg = { .vendor = 0x8086, .device = 0x467f, .class_code = 0x010400, .pcie = true },
+		.bars = { [0] = { 0x6000000000, 32 << 20, 0x14220c } },
+	};
+	/* add_function() links drivers and groups for devices right under
+	 * pci0000:00: the ones deeper get theirs below */
+	const struct function_spec port = {
+		.bdf = "10000:e0:06.0", .parent = "pci0000:00/0000:00:0e.0/pci10000:e0", .group = -1,
+		.cfg = { .vendor = 0x8086, .device = 0x464d, .class_code = 0x060400, .pcie = true },
+	};
+	const struct function_spec nvme = {
+		.bdf = "10000:e1:00.0", .parent = vmd_bus, .group = -1,
+		.cfg = { .vendor = 0x144d, .device = 0xa80a, .class_code = 0x010802, .pcie = true,
+			 .msix_entries = 8, .msix_bir = 0, .msix_table = 0x3000, .msix_pba = 0x2000 },
+		.bars = { [0] = { 0x6002000000, 16 << 10, 0x140204 } },
+	};
+	char *root = new_root();
+	const struct pci_function *f;
+	struct host *h;
+
+	add_platform(root, intel_cpuinfo, "6.12.1");
+	add_function(root, &vmd);
+	add_function(root, &port);
+	add_function(root, &nvme);
+	put(root, "sys/kernel/iommu_groups/3/type", "DMA\n");
+	put_dir(root, "sys/bus/pci/drivers/pcieport");
+	put_dir(root, "sys/bus/pci/drivers/nvme");
+	put_link(root, "sys/devices/pci0000:00/0000:00:0e.0/pci10000:e0/10000:e0:06.0/iommu_group",
+		 "../../../../../kernel/iommu_groups/3");
+	put_link(root, "sys/devices/pci0000:00/0000:00:0e.0/pci10000:e0/10000:e0:06.0/driver",
+		 "../../../../../bus/pci/drivers/pcieport");
+	put_link(root, "sys/devices/pci0000:00/0000:00:0e.0/pci10000:e0/10000:e0:06.0/10000:e1:00.0/iommu_group",
+		 "../../../../../../kernel/iommu_groups/3");
+	put_link(root, "sys/devices/pci0000:00/0000:00:0e.0/pci10000:e0/10000:e0:06.0/10000:e1:00.0/driver",
+		 "../../../../../../bus/pci/drivers/nvme");
+	put_link(root, "sys/class/iommu/dmar0", "../../devices/virtual/iommu/dmar0");
+	put(root, "sys/devices/virtual/iommu/dmar0/intel-iommu/cap", VTD_CAP "\n");
+	put(root, "sys/devices/virtual/iommu/dmar0/intel-iommu/ecap", VTD_ECAP_SC "\n");
+	put_link(root, "sys/devices/virtual/iommu/dmar0/devices/10000:e1:00.0",
+		 "../../../../pci0000:00/0000:00:0e.0/pci10000:e0/10000:e0:06.0/10000:e1:00.0");
+	h = read_root(root);
+	ck_assert_msg(!h->partial, "partial: %s", h->n_notes ? h->notes[0] : "");
+	ck_assert_uint_eq(h->n_functions, 3);
+	/* sorted by BDF string */
+	ck_assert_str_eq(h->functions[0].bdf, "0000:00:0e.0");
+	ck_assert_str_eq(h->functions[1].bdf, "10000:e0:06.0");
+	ck_assert_str_eq(h->functions[2].bdf, "10000:e1:00.0");
+	f = find(h, "10000:e1:00.0");
+	ck_assert_uint_eq(f->vendor_id, 0x144d);
+	ck_assert_str_eq(f->driver, "nvme");
+	ck_assert_int_eq(f->iommu_group, 3);
+	ck_assert_str_eq(f->iommu_unit, "dmar0");
+	ck_assert(f->has_msix && f->msix_table_size == 8);
+	ck_assert(f->bars[0].present && f->bars[0].size == 16 << 10);
+	ck_assert_ptr_eq(host_find_function(h, "10000:E1:00.0"), f);
+	host_free(h);
 	free_root(root);
 }
 END_TEST
@@ -1292,6 +1413,8 @@ static Suite *inventory_suite(void)
 	tcase_add_test(tc, test_resource_line_parse);
 	tcase_add_test(tc, test_boot_options);
 	tcase_add_test(tc, test_lspci_dump);
+	tcase_add_test(tc, test_lspci_dump_addresses);
+	tcase_add_test(tc, test_vmd_domain_root);
 	tcase_add_test(tc, test_capture_round_trip);
 	tcase_add_test(tc, test_capture_refuses_bad_dirs);
 	tcase_add_test(tc, test_this_machine_root);

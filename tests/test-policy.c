@@ -78,6 +78,10 @@ static const struct host h_intel_62 = HOST(INTEL, 6, 2, true, MT_YES, KVM_OK, 0x
 static const struct host h_intel_61 = HOST(INTEL, 6, 1, true, MT_YES, KVM_OK, 0x07f, 0);
 static const struct host h_intel_noss = HOST(INTEL, 6, 15, false, MT_YES, KVM_OK, 0x1ff, 0);
 static const struct host h_intel_shadow = HOST(INTEL, 6, 18, true, MT_NO, KVM_OK, 0x5ff, 0);
+/* This development machine: AMD EPYC under kvm_pvm, shadow paging, 0x5ff. */
+static const struct host h_amd_shadow = HOST(AMD, 6, 18, false, MT_NO, KVM_OK, 0x5ff, 0);
+/* TDP reads as off but KVM reports IGNORE_GUEST_PAT: the probe wins. */
+static const struct host h_intel_tdp_misread = HOST(INTEL, 6, 15, true, MT_NO, KVM_OK, 0x3ff, 0);
 static const struct host h_intel_unknown = HOST(INTEL, 6, 12, true, MT_YES, KVM_UNKNOWN, 0, 0);
 static const struct host h_intel_absent = HOST(INTEL, 6, 12, true, MT_UNKNOWN, KVM_ABSENT, 0, 0);
 static const struct host h_intel_nokernel = HOST(INTEL, 0, 0, true, MT_YES, KVM_OK, 0x7ff, 0);
@@ -375,6 +379,15 @@ static const struct quirk_case quirk_cases[] = {
 	{ "no self-snoop", &h_intel_noss, &vm_hostmem, NULL, PAT, NA, "pat.no-self-snoop", "no-self-snoop", NULL, "self-snoop" },
 	{ "no self-snoop forced-wb", &h_intel_noss, &vm_hostmem, NULL, PAT, NA, "pat.no-self-snoop", "hostmem-forced-wb", NULL, NULL },
 	{ "shadow paging", &h_intel_shadow, &vm_hostmem, NULL, PAT, NA, "pat.shadow-paging", "shadow-paging", NULL, "shadow paging" },
+	{ "shadow paging forced-wb", &h_intel_shadow, &vm_hostmem, NULL, PAT, NA, "pat.shadow-paging", "hostmem-forced-wb", NULL, NULL },
+	{ "shadow paging, non-coherent DMA", &h_intel_shadow, &vm_hostmem_nc, NULL, PAT, NA, "pat.shadow-paging", "hostmem-forced-wb", NULL, "shadow paging" },
+	{ "shadow paging, not needed", &h_intel_shadow, &vm_nc, NULL, PAT, NA, "pat.shadow-paging", NULL, "shadow-paging", "shadow paging" },
+	{ "shadow paging, no self-snoop", &h_amd_shadow, &vm_hostmem, NULL, PAT, NA, "pat.shadow-paging", "shadow-paging", "no-self-snoop", NULL },
+	{ "AMD shadow paging", &h_amd_shadow, &vm_hostmem, NULL, PAT, NA, "pat.shadow-paging", "shadow-paging", NULL, "shadow paging" },
+	{ "AMD shadow paging, performance", &h_amd_shadow, &vm_plain, &pol_perf, PAT, NA, "pat.shadow-paging", "shadow-paging", NULL, "memtype.json:2" },
+	{ "AMD shadow paging, operator disable", &h_amd_shadow, &vm_plain, &pol_pat_disable, PAT, NA, "pat.shadow-paging", "shadow-paging", NULL, "10-pat.json:4" },
+	{ "AMD shadow paging, not needed", &h_amd_shadow, &vm_plain, NULL, PAT, NA, "pat.shadow-paging", NULL, "shadow-paging", NULL },
+	{ "TDP misread, KVM reports the quirk", &h_intel_tdp_misread, &vm_hostmem, NULL, PAT, DISABLE, "pat.need.hostmem", NULL, "shadow-paging", NULL },
 	{ "6.1 lacks the quirk", &h_intel_61, &vm_hostmem, NULL, PAT, NA, "quirk.unsupported", "quirk-unsupported", NULL, NULL },
 	{ "6.14 lacks the quirk", &h_intel_614, &vm_hostmem, NULL, PAT, NA, "quirk.unsupported", "quirk-unsupported", NULL, NULL },
 	{ "6.15 has it", &h_intel_615, &vm_hostmem, NULL, PAT, DISABLE, "pat.need.hostmem", NULL, "quirk-unsupported", NULL },
@@ -553,6 +566,56 @@ START_TEST(test_dma_rules)
 }
 END_TEST
 
+static const char *warning_text(const struct plan *p, const char *code)
+{
+	for (unsigned i = 0; i < p->n_warnings; i++)
+		if (streq(p->warnings[i].code, code))
+			return p->warnings[i].message;
+	return NULL;
+}
+
+/* Non-coherent DMA makes KVM honor guest PAT only with EPT (FACTS §2); on
+ * AMD and under shadow paging it only makes KVM emulate WBINVD. */
+START_TEST(test_noncoherent_effect)
+{
+	static const struct {
+		const struct host *host;
+		bool honors_pat;
+	} cases[] = {
+		{ &h_intel_612, true },
+		{ &h_intel_shadow, false },
+		{ &h_amd_shadow, false },
+		{ &h_amd_612, false },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ struct plan *p = decide(cases[i].host, &vm_noiommu_nic, NULL);
+		const char *w = warning_text(p, "noncoherent-dma");
+
+		ck_assert_msg(w, "case %zu: no noncoherent-dma warning", i);
+		ck_assert_msg(!!strstr(w, "honors guest PAT") == cases[i].honors_pat, "case %zu: '%s'", i, w);
+		ck_assert_msg(strstr(w, "WBINVD"), "case %zu: '%s'", i, w);
+	}
+}
+END_TEST
+
+/* An operator setting for IGNORE_GUEST_PAT that the host makes moot still
+ * shows in the trace with its file:line. */
+START_TEST(test_pat_moot_setting_traced)
+{
+	const struct host *hosts[] = { &h_amd_612, &h_arm_69 };
+
+	for (size_t i = 0; i < ELEMENTSOF(hosts); i++) {
+		_cleanup_free_ struct plan *p = decide(hosts[i], &vm_plain, &pol_pat_disable);
+		const struct plan_trace *t = find_trace(p, "quirk.operator.moot");
+
+		ck_assert_msg(t, "host %zu: operator setting not traced", i);
+		ck_assert_ptr_nonnull(strstr(t->outcome, "10-pat.json:4"));
+		ck_assert_int_eq(find_quirk(p, PAT)->action, NA);
+	}
+}
+END_TEST
+
 START_TEST(test_device_fields)
 {
 	_cleanup_free_ struct plan *p = decide(&h_intel_612, &vm_gpu_and_mdev, NULL);
@@ -629,6 +692,8 @@ static const struct bar_case bar_cases[] = {
 	{ "non-prefetchable + MSI-X", &h_intel_612, &vm_gpu, NULL, 0, BAR_MEMTYPE_UC, false, "side effects" },
 	{ "prefetchable 64-bit", &h_intel_612, &vm_gpu, NULL, 1, BAR_MEMTYPE_GUEST_PAT, true, "guest PAT" },
 	{ "prefetchable on AMD", &h_amd_612, &vm_gpu, NULL, 3, BAR_MEMTYPE_GUEST_PAT, true, NULL },
+	{ "prefetchable, Intel shadow paging", &h_intel_shadow, &vm_gpu, NULL, 1, BAR_MEMTYPE_UC, false, "shadow paging" },
+	{ "prefetchable, AMD shadow paging", &h_amd_shadow, &vm_gpu, NULL, 3, BAR_MEMTYPE_UC, false, "shadow paging" },
 	{ "I/O BAR", &h_intel_612, &vm_gpu, NULL, 5, BAR_MEMTYPE_IO, false, "I/O port" },
 	{ "prefetchable with the PBA", &h_intel_612, &vm_nc, NULL, 2, BAR_MEMTYPE_GUEST_PAT, false, "MSI-X" },
 	{ "operator forbids WC", &h_intel_612, &vm_gpu, &pol_no_wc, 1, BAR_MEMTYPE_GUEST_PAT, false, "operator" },
@@ -697,6 +762,8 @@ static const struct emulated_case emulated_cases[] = {
 	{ "Intel, LG not opted in", &h_intel_612, &vm_lg, NULL, BAR_MEMTYPE_FORCED_WB },
 	{ "Intel, LG opted in", &h_intel_612, &vm_lg, &pol_lg_rule, BAR_MEMTYPE_GUEST_PAT },
 	{ "AMD", &h_amd_612, &vm_bochs, NULL, BAR_MEMTYPE_GUEST_PAT },
+	{ "AMD shadow paging", &h_amd_shadow, &vm_bochs, NULL, BAR_MEMTYPE_FORCED_WB },
+	{ "Intel shadow paging, non-coherent", &h_intel_shadow, &vm_hostmem_nc, NULL, BAR_MEMTYPE_FORCED_WB },
 	{ "TDX", &h_intel_612, &vm_tdx_bochs, NULL, BAR_MEMTYPE_GUEST_PAT },
 };
 
@@ -1375,6 +1442,8 @@ static Suite *policy_suite(void)
 	tc = tcase_create("decide");
 	tcase_add_loop_test(tc, test_quirk_rules, 0, ELEMENTSOF(quirk_cases));
 	tcase_add_loop_test(tc, test_dma_rules, 0, ELEMENTSOF(dma_cases));
+	tcase_add_test(tc, test_noncoherent_effect);
+	tcase_add_test(tc, test_pat_moot_setting_traced);
 	tcase_add_test(tc, test_device_fields);
 	tcase_add_test(tc, test_lookup_unsorted);
 	tcase_add_loop_test(tc, test_bar_rules, 0, ELEMENTSOF(bar_cases));
