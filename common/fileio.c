@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -83,7 +84,9 @@ int parse_u64(const char *s, int base, uint64_t *ret)
 	unsigned long long v;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == ' ')
+	/* strtoull() would skip leading blanks and take a sign: a number in a
+	 * sysfs or policy file starts with a digit. */
+	if (!s || !(base == 16 ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s)))
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, base);

@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "common/json-util.h"
 #include "common/macro.h"
 #include "config.h"
 #include "json-positions.h"
@@ -44,7 +45,6 @@ struct field {
 	bool required;
 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_positions *, json_positions_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_tokener *, json_tokener_free)
 
@@ -751,7 +751,7 @@ static int validate_document(struct parse_ctx *c, struct json_object *root)
 int policy_parse_text(const char *text, size_t len, const char *filename,
 		      struct operator_policy *pol, struct mt_error *err)
 {
-	_cleanup_(json_object_putp) struct json_object *root = NULL;
+	_cleanup_json_ struct json_object *root = NULL;
 	_cleanup_(json_positions_freep) struct json_positions *positions = NULL;
 	struct json_scan_error se = { .pos = { 1, 1 } };
 	struct parse_ctx c;

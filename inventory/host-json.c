@@ -80,7 +80,7 @@ static json_object *quirk_names_to_json(uint64_t mask)
 		name = kvm_quirk_name(bit);
 		if (!name) {
 			/* a quirk newer than memtype: still say it is there */
-			snprintf(unknown, sizeof(unknown), "BIT%u", bit);
+			snprintf(unknown, sizeof(unknown), "BIT_%u", bit);
 			name = unknown;
 		}
 		if (mt_json_append(a, json_object_new_string(name)) < 0)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/fileio.h"
+#include "common/json-util.h"
 #include "common/macro.h"
 #include "inventory-internal.h"
 
@@ -25,7 +26,6 @@ const struct kvm_module_info kvm_modules[] = {
 };
 const size_t n_kvm_modules = ELEMENTSOF(kvm_modules);
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 static int read_tdp_param(const char *root, const struct kvm_module_info *m, struct host *h)
 {
@@ -124,7 +124,7 @@ static int snapshot_get_kvm(json_object *kvm, const char *name, struct host_kvm 
 int snapshot_parse(const char *text, const char *name, struct host_kvm *ret_kvm,
 		   struct mt_error *err)
 {
-	_cleanup_(json_object_putp) json_object *doc = NULL;
+	_cleanup_json_ json_object *doc = NULL;
 	enum json_tokener_error jerr = json_tokener_success;
 	struct host_kvm kvm = { .present = MT_UNKNOWN, .tdp = MT_UNKNOWN };
 	json_object *schema, *o;
@@ -156,7 +156,7 @@ int snapshot_parse(const char *text, const char *name, struct host_kvm *ret_kvm,
 
 int snapshot_format(const struct host_kvm *kvm, char **ret_text)
 {
-	_cleanup_(json_object_putp) json_object *doc = json_object_new_object();
+	_cleanup_json_ json_object *doc = json_object_new_object();
 	json_object *k = json_object_new_object();
 	char *text;
 

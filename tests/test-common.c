@@ -22,6 +22,9 @@ START_TEST(test_parse_u64)
 	ck_assert_int_eq(parse_u64("12x", 0, &v), -EINVAL);
 	ck_assert_int_eq(parse_u64("", 0, &v), -EINVAL);
 	ck_assert_int_eq(parse_u64("-1", 0, &v), -EINVAL);
+	ck_assert_int_eq(parse_u64("+1", 0, &v), -EINVAL);
+	ck_assert_int_eq(parse_u64("\t1", 0, &v), -EINVAL);
+	ck_assert_int_eq(parse_u64(" 1", 0, &v), -EINVAL);
 	ck_assert_int_eq(parse_u64("0x1ffffffffffffffff", 0, &v), -ERANGE);
 }
 END_TEST
