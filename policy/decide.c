@@ -89,6 +89,20 @@ static void decide_confidential(struct decide_ctx *c)
 	if (ls != LAUNCH_SECURITY_TDX && ls != LAUNCH_SECURITY_SEV &&
 	    ls != LAUNCH_SECURITY_SEV_SNP)
 		return;
+	/* TDX is an Intel technology (KVM's TDX code is in vmx/tdx.c), SEV and
+	 * SEV-SNP are AMD's: such a VM cannot start on the other vendor, and a
+	 * plan for it would describe a VM that does not exist. */
+	if (c->h->cpu.vendor != (ls == LAUNCH_SECURITY_TDX ? CPU_VENDOR_INTEL : CPU_VENDOR_AMD)) {
+		plan_error(c->p, "launch-security-unsupported",
+			   "%s guest on a%s %s host: %s needs an %s CPU",
+			   launch_security_to_string(ls),
+			   c->h->cpu.vendor == CPU_VENDOR_INTEL || c->h->cpu.vendor == CPU_VENDOR_AMD ? "n" : "",
+			   cpu_vendor_to_string(c->h->cpu.vendor), launch_security_to_string(ls),
+			   ls == LAUNCH_SECURITY_TDX ? "Intel" : "AMD");
+		plan_trace(c->p, "cvm.vendor", "FACTS §8",
+			   "%s cannot run on this CPU vendor: the VM will not start here",
+			   launch_security_to_string(ls));
+	}
 	plan_warn(c->p, "confidential-vm",
 		  "%s guest: guest kernels ignore MTRRs; MMIO below 4 GiB is UC only on guest kernels with the CVE-2025-40181 fix",
 		  launch_security_to_string(ls));

@@ -574,6 +574,32 @@ static const char *warning_text(const struct plan *p, const char *code)
 	return NULL;
 }
 
+/* A confidential VM on the wrong CPU vendor cannot start: a plan error,
+ * while the matching vendor gets none (FACTS §8). */
+START_TEST(test_launch_security_vendor)
+{
+	static const struct {
+		const struct host *host;
+		const struct vm *vm;
+		bool error;
+	} cases[] = {
+		{ &h_intel_612, &vm_tdx, false },
+		{ &h_amd_612, &vm_tdx, true },
+		{ &h_arm_69, &vm_tdx, true },
+		{ &h_amd_612, &vm_snp, false },
+		{ &h_intel_612, &vm_snp, true },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ struct plan *p = decide(cases[i].host, cases[i].vm, NULL);
+
+		ck_assert_msg(has_error(p, "launch-security-unsupported") == cases[i].error,
+			      "case %zu", i);
+		ck_assert_msg(!cases[i].error || find_trace(p, "cvm.vendor"), "case %zu: no trace", i);
+	}
+}
+END_TEST
+
 /* Non-coherent DMA makes KVM honor guest PAT only with EPT (FACTS §2); on
  * AMD and under shadow paging it only makes KVM emulate WBINVD. */
 START_TEST(test_noncoherent_effect)
@@ -1443,6 +1469,7 @@ static Suite *policy_suite(void)
 	tcase_add_loop_test(tc, test_quirk_rules, 0, ELEMENTSOF(quirk_cases));
 	tcase_add_loop_test(tc, test_dma_rules, 0, ELEMENTSOF(dma_cases));
 	tcase_add_test(tc, test_noncoherent_effect);
+	tcase_add_test(tc, test_launch_security_vendor);
 	tcase_add_test(tc, test_pat_moot_setting_traced);
 	tcase_add_test(tc, test_device_fields);
 	tcase_add_test(tc, test_lookup_unsorted);
