@@ -10,3 +10,5 @@ tests_test_varlink_CFLAGS = $(TEST_CFLAGS)
 tests_test_varlink_LDADD = libmtvarlink.a $(COMMON_LIBS) $(TEST_LIBS)
 
 EXTRA_DIST += tests/fuzz/fuzz-varlink.c
+
+EXTRA_DIST += daemon/io.memtype.Manager.varlink

@@ -1,0 +1,1 @@
+# cli: the online verbs and the libvirt hook

@@ -1,0 +1,1 @@
+# daemon: the libvirt monitor thread (libmtlibvirt.a)

@@ -1,0 +1,1 @@
+# daemon: memtyped itself (manager, methods, main)

@@ -1,0 +1,1 @@
+# daemon: the varlink server and client (adds to libmtvarlink.a)

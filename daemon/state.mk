@@ -1,0 +1,1 @@
+# daemon: state file, applier, logging, hot-plug (libmtdaemon.a)

@@ -1,0 +1,1 @@
+# systemd units, sysusers, tmpfiles, the libvirt hook script
