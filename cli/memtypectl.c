@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* memtypectl: command line parsing and the verbs table. The offline verbs
- * live in verb-*.c; the verbs that need the memtyped daemon are listed so
- * that they fail with a plain message and their own exit code. */
+ * live in verb-inventory.c, verb-plan.c and verb-policy.c; the verbs that
+ * ask memtyped in verb-online.c, the libvirt hook in verb-hook.c. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/varlink-client.h"
 #include "memtypectl.h"
 
 #define VERB_ANY ((unsigned)-1)
@@ -16,7 +17,7 @@ struct verb {
 	const char *name;
 	unsigned min_args, max_args;   /* counting the verb itself */
 	unsigned options;              /* enum cli_option bits allowed */
-	verb_fn fn;                    /* NULL: needs the daemon */
+	verb_fn fn;
 };
 
 static int verb_help(int argc, char **argv, const struct cli_args *args);
@@ -29,15 +30,17 @@ static const struct verb verbs[] = {
 	{ "explain", 1, 2, OPT_ROOT | OPT_XML | OPT_POLICY, verb_explain },
 	{ "policy", 2, VERB_ANY, 0, verb_policy },
 	{ "help", 1, 1, 0, verb_help },
-	/* Online verbs: they come with memtyped. */
-	{ "status", 1, VERB_ANY, 0, NULL },
-	{ "vms", 1, VERB_ANY, 0, NULL },
-	{ "apply", 1, VERB_ANY, 0, NULL },
-	{ "verify", 1, VERB_ANY, 0, NULL },
-	{ "monitor", 1, VERB_ANY, 0, NULL },
-	{ "register", 1, VERB_ANY, 0, NULL },
-	{ "unregister", 1, VERB_ANY, 0, NULL },
-	{ "libvirt-hook", 1, VERB_ANY, 0, NULL },
+	/* Online verbs: they ask memtyped (plan NAME and explain NAME too). */
+	{ "status", 1, 1, 0, verb_status },
+	{ "vms", 1, 1, 0, verb_vms },
+	{ "apply", 2, 2, 0, verb_apply },
+	{ "verify", 2, 2, 0, verb_verify },
+	{ "monitor", 1, 1, 0, verb_monitor },
+	{ "register", 2, 2, OPT_PID, verb_register },
+	{ "unregister", 2, 2, 0, verb_unregister },
+	{ "reload", 1, 1, 0, verb_reload },
+	/* libvirt passes NAME PHASE SUBPHASE EXTRA; be lenient about the tail. */
+	{ "libvirt-hook", 3, 5, 0, verb_libvirt_hook },
 };
 
 static const struct {
@@ -49,6 +52,7 @@ static const struct {
 	{ OPT_CAPTURE, "--capture" },
 	{ OPT_XML, "--xml" },
 	{ OPT_POLICY, "--policy" },
+	{ OPT_PID, "--pid" },
 };
 
 static void print_help(FILE *f)
@@ -71,9 +75,20 @@ static void print_help(FILE *f)
 		"  policy check FILE...    Validate policy files, show the result\n"
 		"  help                    Show this help\n"
 		"\n"
-		"Verbs that need the memtyped daemon (not part of this build yet):\n"
-		"  status, vms, plan NAME, explain NAME, apply, verify, monitor,\n"
-		"  register, unregister, libvirt-hook\n"
+		"Verbs that ask the memtyped daemon:\n"
+		"  status                  The daemon, host, policy, libvirt and applier\n"
+		"  vms                     The VMs memtyped has a record of\n"
+		"  plan NAME               The plan of a VM memtyped or libvirt knows\n"
+		"  explain NAME            That plan explained rule by rule\n"
+		"  apply NAME              Re-plan a recorded VM and apply it now\n"
+		"  verify NAME             Compare the record with what is in force\n"
+		"  monitor                 Print memtyped's events as they happen\n"
+		"  register FILE [--pid PID]\n"
+		"                          Record a VM that libvirt does not run\n"
+		"  unregister NAME         Forget a registered VM\n"
+		"  reload                  Make memtyped re-read the policy\n"
+		"  libvirt-hook NAME PHASE SUBPHASE EXTRA\n"
+		"                          libvirt's QEMU hook (domain XML on stdin)\n"
 		"\n"
 		"Options:\n"
 		"  -h --help               Show this help\n"
@@ -85,11 +100,14 @@ static void print_help(FILE *f)
 		"     --capture DIR        Write the live host as a host root to DIR\n"
 		"     --xml FILE           libvirt domain XML\n"
 		"     --policy FILE        Use only this policy file\n"
+		"     --socket PATH        memtyped's socket (default $MEMTYPE_SOCKET or\n"
+		"                          " MEMTYPE_SOCKET_DEFAULT ")\n"
+		"     --pid PID            register: the pid of the VM's VMM\n"
 		"\n"
 		"Exit status:\n"
 		"  0 success, 1 operation failed, 2 usage error, 3 bad input,\n"
 		"  4 the plan has errors, 5 partial inventory refused,\n"
-		"  6 drift found (reserved), 7 daemon not available\n"
+		"  6 verify found drift, 7 memtyped not available\n"
 		"\n"
 		"See memtypectl(8) and memtype(7).\n");
 }
@@ -108,6 +126,8 @@ enum {
 	ARG_CAPTURE,
 	ARG_XML,
 	ARG_POLICY,
+	ARG_SOCKET,
+	ARG_PID,
 };
 
 static int parse_json_mode(const char *s, enum json_mode *ret)
@@ -144,6 +164,14 @@ static void set_path_option(struct cli_args *a, int opt, const char *value)
 		a->policy = value;
 		a->given |= OPT_POLICY;
 		break;
+	case ARG_PID:
+		a->pid = value;
+		a->given |= OPT_PID;
+		break;
+	case ARG_SOCKET:
+		/* Every verb takes it: the offline ones do not use it. */
+		a->socket = value;
+		break;
 	}
 }
 
@@ -161,6 +189,8 @@ static int parse_argv(int argc, char **argv, struct cli_args *a)
 		{ "capture", required_argument, NULL, ARG_CAPTURE },
 		{ "xml", required_argument, NULL, ARG_XML },
 		{ "policy", required_argument, NULL, ARG_POLICY },
+		{ "socket", required_argument, NULL, ARG_SOCKET },
+		{ "pid", required_argument, NULL, ARG_PID },
 		{}
 	};
 	int c, r;
@@ -185,7 +215,7 @@ static int parse_argv(int argc, char **argv, struct cli_args *a)
 		case ARG_NO_PAGER:
 			break;
 		case ARG_ROOT: case ARG_LSPCI_DUMP: case ARG_CAPTURE:
-		case ARG_XML: case ARG_POLICY:
+		case ARG_XML: case ARG_POLICY: case ARG_SOCKET: case ARG_PID:
 			if (optarg[0] == '\0')
 				return cli_error(MT_EXIT_USAGE, "%s needs a non-empty argument",
 						 argv[optind - 1]);
@@ -232,10 +262,6 @@ static int dispatch_verb(int argc, char **argv, const struct cli_args *a)
 	v = find_verb(argv[0]);
 	if (!v)
 		return cli_error(MT_EXIT_USAGE, "unknown verb '%s' (see --help)", argv[0]);
-	if (!v->fn)
-		return cli_error(MT_EXIT_NO_DAEMON,
-				 "'%s' needs the memtyped daemon, which is not part of this build yet",
-				 v->name);
 	if (n < v->min_args)
 		return cli_error(MT_EXIT_USAGE, "too few arguments for '%s' (see --help)", v->name);
 	if (v->max_args != VERB_ANY && n > v->max_args)

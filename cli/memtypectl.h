@@ -15,6 +15,7 @@ enum cli_option {
 	OPT_CAPTURE = 1u << 2,
 	OPT_XML = 1u << 3,
 	OPT_POLICY = 1u << 4,
+	OPT_PID = 1u << 5,
 };
 
 struct cli_args {
@@ -25,6 +26,8 @@ struct cli_args {
 	const char *capture;
 	const char *xml;
 	const char *policy;
+	const char *socket;            /* --socket; NULL: $MEMTYPE_SOCKET or the default */
+	const char *pid;               /* --pid, as given (checked by the verb) */
 };
 
 /* verb-inventory.c */
@@ -38,6 +41,32 @@ int cli_read_host(const struct cli_args *args, struct host **ret);
 /* verb-plan.c */
 int verb_plan(int argc, char **argv, const struct cli_args *args);
 int verb_explain(int argc, char **argv, const struct cli_args *args);
+struct json_object;
+/* Print a memtype.plan/1 document as the plan table. */
+int plan_print_table(struct json_object *plan);
+/* In mode JSON_OFF the explanation if given, else the table; otherwise the
+ * document, with the explanation added to it as "explanation". */
+int plan_print(struct json_object *plan, const char *explanation, enum json_mode mode);
+bool plan_json_has_errors(struct json_object *plan);
+
+/* verb-online.c: verbs answered by memtyped over varlink */
+int verb_status(int argc, char **argv, const struct cli_args *args);
+int verb_vms(int argc, char **argv, const struct cli_args *args);
+int verb_plan_online(int argc, char **argv, const struct cli_args *args);
+int verb_explain_online(int argc, char **argv, const struct cli_args *args);
+int verb_apply(int argc, char **argv, const struct cli_args *args);
+int verb_verify(int argc, char **argv, const struct cli_args *args);
+int verb_monitor(int argc, char **argv, const struct cli_args *args);
+int verb_register(int argc, char **argv, const struct cli_args *args);
+int verb_unregister(int argc, char **argv, const struct cli_args *args);
+int verb_reload(int argc, char **argv, const struct cli_args *args);
+/* The message for a varlink error reply to method (with its parameters),
+ * in buf; returns the exit code that error maps to. */
+int online_error_message(const char *method, const char *error, struct json_object *parameters,
+			 char *buf, size_t size);
+
+/* verb-hook.c: the libvirt hook entry */
+int verb_libvirt_hook(int argc, char **argv, const struct cli_args *args);
 
 /* verb-policy.c */
 int verb_policy(int argc, char **argv, const struct cli_args *args);

@@ -161,3 +161,51 @@ void table_print(const struct table *t, FILE *f)
 		}
 	}
 }
+
+static struct json_object *json_field(struct json_object *o, const char *key, json_type type)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
+		return NULL;
+	return v;
+}
+
+const char *json_field_string(struct json_object *o, const char *key, const char *fallback)
+{
+	struct json_object *v = json_field(o, key, json_type_string);
+
+	return v ? json_object_get_string(v) : fallback;
+}
+
+bool json_field_bool(struct json_object *o, const char *key, bool fallback)
+{
+	struct json_object *v = json_field(o, key, json_type_boolean);
+
+	return v ? json_object_get_boolean(v) : fallback;
+}
+
+int64_t json_field_int(struct json_object *o, const char *key, int64_t fallback)
+{
+	struct json_object *v = json_field(o, key, json_type_int);
+
+	return v ? json_object_get_int64(v) : fallback;
+}
+
+struct json_object *json_field_array(struct json_object *o, const char *key)
+{
+	return json_field(o, key, json_type_array);
+}
+
+struct json_object *json_field_object(struct json_object *o, const char *key)
+{
+	return json_field(o, key, json_type_object);
+}
+
+const char *json_field_tristate(struct json_object *o, const char *key)
+{
+	struct json_object *v = json_field(o, key, json_type_boolean);
+
+	return v ? yes_no(json_object_get_boolean(v)) : "?";
+}

@@ -60,3 +60,15 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct table *, table_free);
 int table_add_row(struct table *t, const char *const *cells);
 int table_add_rowf(struct table *t, ...);   /* n_columns const char * args */
 void table_print(const struct table *t, FILE *f);
+
+/* Typed reads of one member of a JSON object (a plan, a daemon reply):
+ * missing members, JSON null and members of another type give the
+ * fallback, so output from an older or newer peer still prints. */
+const char *json_field_string(struct json_object *o, const char *key, const char *fallback);
+bool json_field_bool(struct json_object *o, const char *key, bool fallback);
+int64_t json_field_int(struct json_object *o, const char *key, int64_t fallback);
+/* NULL unless the member is an array (object). */
+struct json_object *json_field_array(struct json_object *o, const char *key);
+struct json_object *json_field_object(struct json_object *o, const char *key);
+/* "yes", "no", or "?" for null/missing (an unknown tristate). */
+const char *json_field_tristate(struct json_object *o, const char *key);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* memtypectl plan and explain: decide a libvirt domain's memory-type policy
  * on a host, offline, and show it as a table, as memtype.plan/1 JSON or as
- * the explanation built from the plan's trace. */
+ * the explanation built from the plan's trace. The table printer reads the
+ * plan document, so plans from memtyped (verb-online.c) print the same. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -70,10 +71,6 @@ static int check_plan_args(int argc, char **argv, const struct cli_args *a)
 {
 	if (argc > 1 && a->xml)
 		return cli_error(MT_EXIT_USAGE, "'%s' takes a VM name or --xml FILE, not both", argv[0]);
-	if (argc > 1)
-		return cli_error(MT_EXIT_NO_DAEMON,
-				 "'%s %s' needs the memtyped daemon, which is not part of this build yet (use --xml FILE)",
-				 argv[0], argv[1]);
 	if (!a->xml)
 		return cli_error(MT_EXIT_USAGE, "'%s' needs --xml FILE (see --help)", argv[0]);
 	return 0;
@@ -110,177 +107,257 @@ static int make_plan(int argc, char **argv, const struct cli_args *a, struct pla
 	return 0;
 }
 
-static void format_bar(const struct plan_bar *b, char *buf, size_t size)
+/* ----- the plan as a table, from its memtype.plan/1 document ---------------
+ * Printing from the document rather than from struct plan lets a plan that
+ * came from memtyped print exactly like one made here. */
+
+static void format_bar(struct json_object *b, char *buf, size_t size)
 {
+	int64_t index = json_field_int(b, "index", -1);
+	int64_t bytes = json_field_int(b, "size", 0);
 	char sz[32] = "?";
 
-	if (b->is_io) {
-		snprintf(buf, size, "%u:io", b->index);
+	if (json_field_bool(b, "io", false)) {
+		snprintf(buf, size, "%" PRId64 ":io", index);
 		return;
 	}
-	if (b->size)
-		format_size(b->size, sz, sizeof(sz));
-	snprintf(buf, size, "%u:%s%s %s%s", b->index, sz, b->prefetchable ? "(p)" : "",
-		 bar_memtype_to_string(b->memtype), b->wc_possible ? ",wc" : "");
+	if (bytes > 0)
+		format_size((uint64_t)bytes, sz, sizeof(sz));
+	snprintf(buf, size, "%" PRId64 ":%s%s %s%s", index, sz,
+		 json_field_bool(b, "prefetchable", false) ? "(p)" : "",
+		 json_field_string(b, "memtype", "?"),
+		 json_field_bool(b, "wc_possible", false) ? ",wc" : "");
 }
 
-static void format_device_bars(const struct plan_device *d, char *buf, size_t size)
+static void format_device_bars(struct json_object *d, char *buf, size_t size)
 {
-	size_t len = 0;
+	struct json_object *bars = json_field_array(d, "bars");
+	size_t n = bars ? json_object_array_length(bars) : 0, len = 0;
 
 	buf[0] = '\0';
-	for (unsigned i = 0; i < d->n_bars && len < size; i++) {
+	for (size_t i = 0; i < n && len < size; i++) {
 		char one[96];
 
-		format_bar(&d->bars[i], one, sizeof(one));
+		format_bar(json_object_array_get_idx(bars, i), one, sizeof(one));
 		len += snprintf(buf + len, size - len, "%s%s", i ? " " : "", one);
 	}
 	if (buf[0] == '\0')
 		snprintf(buf, size, "-");
 }
 
-static const char *device_name(const struct plan_device *d)
+static const char *device_name(struct json_object *d)
 {
-	if (d->bdf[0])
-		return d->bdf;
-	if (d->mdev_uuid[0])
-		return d->mdev_uuid;
-	return d->kind == PLAN_DEVICE_INTERFACE_POOL ? "(pool VF)" : "?";
+	const char *s = json_field_string(d, "bdf", NULL);
+
+	if (s)
+		return s;
+	s = json_field_string(d, "mdev_uuid", NULL);
+	if (s)
+		return s;
+	return streq(json_field_string(d, "kind", ""), "interface-pool") ? "(pool VF)" : "?";
 }
 
-static const char *tristate_short(enum mt_tristate t)
+static int add_plan_device_row(struct table *t, struct json_object *d)
 {
-	return t == MT_UNKNOWN ? "?" : yes_no(t == MT_YES);
-}
+	const char *id = "not found";
+	char bars[512];
 
-static int add_plan_device_row(struct table *t, const struct plan_device *d)
-{
-	char id[16] = "not found", bars[512];
-
-	if (d->found)
-		snprintf(id, sizeof(id), "%04x:%04x", d->vendor_id, d->device_id);
+	if (json_field_bool(d, "found", false))
+		id = json_field_string(d, "id", "?");
 	format_device_bars(d, bars, sizeof(bars));
-	return table_add_rowf(t, device_name(d), id, d->iommu_unit[0] ? d->iommu_unit : NULL,
-			      tristate_short(d->snoop_control), yes_no(!d->noncoherent),
-			      tristate_short(d->nosnoop_enabled), bars);
+	return table_add_rowf(t, device_name(d), id, json_field_string(d, "iommu_unit", NULL),
+			      json_field_tristate(d, "snoop_control"),
+			      yes_no(!json_field_bool(d, "noncoherent", false)),
+			      json_field_tristate(d, "nosnoop_enabled"), bars);
 }
 
-static int print_plan_devices(const struct plan *p)
+static int print_plan_devices(struct json_object *plan)
 {
 	static const char *const headers[] = {
 		"DEVICE", "ID", "UNIT", "SC", "COHERENT", "NOSNOOP", "BARS (memtype)",
 	};
+	struct json_object *devices = json_field_array(plan, "devices");
+	size_t n = devices ? json_object_array_length(devices) : 0;
 	_cleanup_(table_freep) struct table *t = NULL;
 
-	if (p->n_devices == 0) {
+	if (n == 0) {
 		printf("No assigned devices.\n");
 		return 0;
 	}
 	t = table_new(ELEMENTSOF(headers), headers);
 	if (!t)
 		return -ENOMEM;
-	for (unsigned i = 0; i < p->n_devices; i++)
-		if (add_plan_device_row(t, &p->devices[i]) < 0)
+	for (size_t i = 0; i < n; i++)
+		if (add_plan_device_row(t, json_object_array_get_idx(devices, i)) < 0)
 			return -ENOMEM;
 	table_print(t, stdout);
 	return 0;
 }
 
-static int print_plan_emulated(const struct plan *p)
+static int add_plan_emulated_row(struct table *t, struct json_object *e)
+{
+	int64_t bytes = json_field_int(e, "size", 0);
+	char sz[32] = "?";
+
+	if (bytes > 0)
+		format_size((uint64_t)bytes, sz, sizeof(sz));
+	return table_add_rowf(t, json_field_string(e, "device", "?"),
+			      json_field_string(e, "model", "?"), json_field_string(e, "region", "?"),
+			      sz, json_field_string(e, "memtype", "?"),
+			      yes_no(json_field_bool(e, "wc_possible", false)));
+}
+
+static int print_plan_emulated(struct json_object *plan)
 {
 	static const char *const headers[] = {
 		"EMULATED", "MODEL", "REGION", "SIZE", "MEMTYPE", "WC",
 	};
+	struct json_object *emulated = json_field_array(plan, "emulated");
+	size_t n = emulated ? json_object_array_length(emulated) : 0;
 	_cleanup_(table_freep) struct table *t = NULL;
 
-	if (p->n_emulated == 0)
+	if (n == 0)
 		return 0;
 	t = table_new(ELEMENTSOF(headers), headers);
 	if (!t)
 		return -ENOMEM;
-	for (unsigned i = 0; i < p->n_emulated; i++) {
-		const struct plan_emulated *e = &p->emulated[i];
-		char sz[32] = "?";
-
-		if (e->size)
-			format_size(e->size, sz, sizeof(sz));
-		if (table_add_rowf(t, e->device, e->model, e->region, sz,
-				   bar_memtype_to_string(e->memtype), yes_no(e->wc_possible)) < 0)
+	for (size_t i = 0; i < n; i++)
+		if (add_plan_emulated_row(t, json_object_array_get_idx(emulated, i)) < 0)
 			return -ENOMEM;
-	}
 	printf("\n");
 	table_print(t, stdout);
 	return 0;
 }
 
-static int print_plan_quirks(const struct plan *p)
+static int print_plan_quirks(struct json_object *plan)
 {
 	static const char *const headers[] = { "QUIRK", "BIT", "ACTION", "REASON" };
+	struct json_object *quirks = json_field_array(plan, "quirks");
+	size_t n = quirks ? json_object_array_length(quirks) : 0;
 	_cleanup_(table_freep) struct table *t = NULL;
 
 	t = table_new(ELEMENTSOF(headers), headers);
 	if (!t)
 		return -ENOMEM;
-	for (unsigned i = 0; i < p->n_quirks; i++) {
-		const struct plan_quirk *q = &p->quirks[i];
-		const char *name = kvm_quirk_name(q->bit);
-		char bit[8];
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *q = json_object_array_get_idx(quirks, i);
+		char bit[24];
 
-		snprintf(bit, sizeof(bit), "%u", q->bit);
-		if (table_add_rowf(t, name ? name : "?", bit, quirk_action_to_string(q->action),
-				   q->reason) < 0)
+		snprintf(bit, sizeof(bit), "%" PRId64, json_field_int(q, "bit", -1));
+		if (table_add_rowf(t, json_field_string(q, "name", "?"), bit,
+				   json_field_string(q, "action", "?"),
+				   json_field_string(q, "reason", "")) < 0)
 			return -ENOMEM;
 	}
 	table_print(t, stdout);
-	printf("Disable mask: 0x%" PRIx64 "\n", p->disable_quirks_mask);
+	printf("Disable mask: %s\n", json_field_string(plan, "disable_quirks_mask", "?"));
 	return 0;
 }
 
-static void print_diags(const char *title, const struct plan_diag *d, unsigned n)
+static void print_diags(const char *title, struct json_object *diags)
 {
+	size_t n = diags ? json_object_array_length(diags) : 0;
+
 	printf("\n%s:%s\n", title, n ? "" : " none");
-	for (unsigned i = 0; i < n; i++)
-		printf("  %s: %s\n", d[i].code, d[i].message);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(diags, i);
+
+		printf("  %s: %s\n", json_field_string(d, "code", "?"),
+		       json_field_string(d, "message", ""));
+	}
 }
 
-static void print_plan_header(const struct plan *p)
+/* The plan document lists supported quirks by name ("BIT_n" for bits this
+ * build does not know); the table shows the mask. */
+static bool quirk_names_to_mask(struct json_object *names, uint64_t *ret)
 {
-	printf("VM:               %s%s%s%s\n", p->vm_name[0] ? p->vm_name : "(unnamed)",
-	       p->vm_uuid[0] ? " (" : "", p->vm_uuid, p->vm_uuid[0] ? ")" : "");
+	size_t n = names ? json_object_array_length(names) : 0;
+	uint64_t mask = 0;
+
+	if (!names)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(names, i));
+		unsigned bit;
+		int r;
+
+		if (s && sscanf(s, "BIT_%u", &bit) == 1 && bit < 64) {
+			mask |= 1ULL << bit;
+			continue;
+		}
+		r = s ? kvm_quirk_from_name(s) : -EINVAL;
+		if (r < 0)
+			return false;
+		mask |= 1ULL << r;
+	}
+	*ret = mask;
+	return true;
+}
+
+static void print_plan_header(struct json_object *plan)
+{
+	struct json_object *vm = json_field_object(plan, "vm");
+	struct json_object *host = json_field_object(plan, "host");
+	const char *name = json_field_string(vm, "name", "");
+	const char *uuid = json_field_string(vm, "uuid", NULL);
+	uint64_t supported;
+
+	printf("VM:               %s%s%s%s\n", name[0] ? name : "(unnamed)",
+	       uuid ? " (" : "", uuid ? uuid : "", uuid ? ")" : "");
 	printf("Host:             %s, self-snoop %s, kernel %s, KVM quirks ",
-	       cpu_vendor_to_string(p->cpu_vendor), yes_no(p->self_snoop),
-	       p->kernel[0] ? p->kernel : "unknown");
-	if (p->kvm_quirks_known)
-		printf("0x%" PRIx64 "\n", p->kvm_supported_quirks);
+	       json_field_string(host, "cpu_vendor", "unknown"),
+	       yes_no(json_field_bool(host, "self_snoop", false)),
+	       json_field_string(host, "kernel", "unknown"));
+	if (json_field_bool(plan, "kvm_quirks_known", false) &&
+	    quirk_names_to_mask(json_field_array(host, "kvm_supported_quirks"), &supported))
+		printf("0x%" PRIx64 "\n", supported);
 	else
 		printf("unknown\n");
-	printf("Policy:           %s%s\n", policy_mode_to_string(p->mode), p->strict ? ", strict" : "");
-	printf("Non-coherent DMA: %s\n\n", yes_no(p->noncoherent_dma));
+	printf("Policy:           %s%s\n", json_field_string(plan, "mode", "unknown"),
+	       json_field_bool(plan, "strict", false) ? ", strict" : "");
+	printf("Non-coherent DMA: %s\n\n", yes_no(json_field_bool(plan, "noncoherent_dma", false)));
 }
 
-static int print_plan_table(const struct plan *p)
+int plan_print_table(struct json_object *plan)
 {
 	int r;
 
-	print_plan_header(p);
-	r = print_plan_quirks(p);
+	print_plan_header(plan);
+	r = print_plan_quirks(plan);
 	if (r < 0)
 		return r;
 	printf("\n");
-	r = print_plan_devices(p);
+	r = print_plan_devices(plan);
 	if (r < 0)
 		return r;
-	r = print_plan_emulated(p);
+	r = print_plan_emulated(plan);
 	if (r < 0)
 		return r;
-	print_diags("Warnings", p->warnings, p->n_warnings);
-	print_diags("Errors", p->errors, p->n_errors);
-	if (p->truncated)
+	print_diags("Warnings", json_field_array(plan, "warnings"));
+	print_diags("Errors", json_field_array(plan, "errors"));
+	if (json_field_bool(plan, "truncated", false))
 		printf("\nSome lists were too long and were cut short.\n");
 	return 0;
 }
 
-static int print_plan_json(const struct plan *p, const char *explanation, enum json_mode mode)
+bool plan_json_has_errors(struct json_object *plan)
+{
+	struct json_object *errors = json_field_array(plan, "errors");
+
+	return errors && json_object_array_length(errors) > 0;
+}
+
+int plan_print(struct json_object *plan, const char *explanation, enum json_mode mode)
+{
+	if (mode == JSON_OFF)
+		return explanation ? (fputs(explanation, stdout) == EOF ? -EIO : 0)
+				   : plan_print_table(plan);
+	if (explanation && mt_json_add_string(plan, "explanation", explanation) < 0)
+		return -ENOMEM;
+	return output_json(plan, mode);
+}
+
+static int print_plan(const struct plan *p, const char *explanation, enum json_mode mode)
 {
 	_cleanup_json_ struct json_object *o = NULL;
 	int r;
@@ -288,9 +365,7 @@ static int print_plan_json(const struct plan *p, const char *explanation, enum j
 	r = plan_to_json(p, &o);
 	if (r < 0)
 		return r;
-	if (explanation && mt_json_add_string(o, "explanation", explanation) < 0)
-		return -ENOMEM;
-	return output_json(o, mode);
+	return plan_print(o, explanation, mode);
 }
 
 static int plan_exit_code(const struct plan *p)
@@ -298,18 +373,23 @@ static int plan_exit_code(const struct plan *p)
 	return plan_has_errors(p) ? MT_EXIT_PLAN_ERRORS : MT_EXIT_SUCCESS;
 }
 
+/* "plan NAME" (no --xml) asks memtyped about a VM it knows. */
+static bool wants_daemon(int argc, const struct cli_args *args)
+{
+	return argc > 1 && !args->xml;
+}
+
 int verb_plan(int argc, char **argv, const struct cli_args *args)
 {
 	_cleanup_free_ struct plan *p = NULL;
 	int r;
 
+	if (wants_daemon(argc, args))
+		return verb_plan_online(argc, argv, args);
 	r = make_plan(argc, argv, args, &p);
 	if (r != 0)
 		return r;
-	if (args->json != JSON_OFF)
-		r = print_plan_json(p, NULL, args->json);
-	else
-		r = print_plan_table(p);
+	r = print_plan(p, NULL, args->json);
 	if (r < 0)
 		return cli_error(MT_EXIT_FAILURE, "cannot print the plan: %s", strerror(-r));
 	return plan_exit_code(p);
@@ -323,16 +403,15 @@ int verb_explain(int argc, char **argv, const struct cli_args *args)
 	_cleanup_free_ char *text = NULL;
 	int r;
 
+	if (wants_daemon(argc, args))
+		return verb_explain_online(argc, argv, args);
 	r = make_plan(argc, argv, args, &p);
 	if (r != 0)
 		return r;
 	r = plan_explain(p, &text);
 	if (r < 0)
 		return cli_error(MT_EXIT_FAILURE, "cannot explain the plan: %s", strerror(-r));
-	if (args->json != JSON_OFF)
-		r = print_plan_json(p, text, args->json);
-	else
-		r = fputs(text, stdout) == EOF ? -EIO : 0;
+	r = print_plan(p, text, args->json);
 	if (r < 0)
 		return cli_error(MT_EXIT_FAILURE, "cannot print the explanation: %s", strerror(-r));
 	return plan_exit_code(p);

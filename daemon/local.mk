@@ -1,7 +1,7 @@
 # daemon: memtyped parts (issue 3)
 noinst_LIBRARIES += libmtvarlink.a
 libmtvarlink_a_SOURCES = daemon/varlink.c daemon/varlink.h
-libmtvarlink_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+libmtvarlink_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 
 check_PROGRAMS += tests/test-varlink
 TESTS += tests/test-varlink

@@ -32,7 +32,8 @@ enum {
 	VARLINK_CALL_ONEWAY = 1 << 1,
 };
 
-/* Send one call: method, parameters (not consumed; NULL: none), flags. */
+/* Send one call: method, parameters (not consumed; NULL: none), flags.
+ * Waits for the socket at most the timeout given to connect. */
 int varlink_client_send(struct varlink_client *c, const char *method,
 			struct json_object *parameters, unsigned flags, struct mt_error *err);
 

@@ -78,6 +78,18 @@ int varlink_server_listen_systemd(struct varlink_server *s, struct mt_error *err
 /* Connections open now, for status and tests. */
 unsigned varlink_server_n_connections(const struct varlink_server *s);
 
+/* What the server did about misbehaving peers, since it was created: the
+ * library does not log, so the daemon (status) and tests read it here. */
+struct varlink_server_stats {
+	uint64_t accepted;         /* connections taken */
+	uint64_t refused;          /* closed at once: a connection limit */
+	uint64_t calls;            /* calls parsed */
+	uint64_t protocol_errors;  /* malformed or oversize message: dropped */
+	uint64_t output_overflows; /* more than max_output queued: dropped */
+	uint64_t idle_timeouts;    /* idle too long: closed */
+};
+void varlink_server_get_stats(const struct varlink_server *s, struct varlink_server_stats *ret);
+
 /* Close every connection and listening socket (pending requests become
  * disconnected), free s. NULL is fine. */
 void varlink_server_free(struct varlink_server *s);

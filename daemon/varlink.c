@@ -117,6 +117,13 @@ size_t varlink_framer_pending(const struct varlink_framer *f)
 	return f->used - f->start;
 }
 
+size_t varlink_framer_room(const struct varlink_framer *f)
+{
+	if (f->broken)
+		return 0;
+	return f->max_message + 1 - (f->used - f->start);
+}
+
 /* Length of the UTF-8 sequence at s (at most left bytes), or 0 when it is
  * not well-formed: overlong forms, surrogates and code points above
  * U+10FFFF are rejected as RFC 3629 asks. */
@@ -220,6 +227,16 @@ bool varlink_method_name_is_valid(const char *name)
 	return dot && interface_is_valid(name, (size_t)(dot - name)) && member_is_valid(dot + 1);
 }
 
+bool varlink_interface_name_is_valid(const char *name)
+{
+	size_t len;
+
+	if (!name)
+		return false;
+	len = strnlen(name, VARLINK_METHOD_NAME_MAX + 1);
+	return len <= VARLINK_METHOD_NAME_MAX && interface_is_valid(name, len);
+}
+
 /* Parse all of msg as one JSON value; whitespace may follow it. */
 static int json_parse_whole(const char *msg, size_t len, struct json_object **ret, struct mt_error *err)
 {
@@ -259,8 +276,8 @@ static int json_parse_whole(const char *msg, size_t len, struct json_object **re
 	return 0;
 }
 
-/* Optional boolean key of the call object: absent is false. */
-static int call_get_bool(struct json_object *o, const char *key, bool *ret, struct mt_error *err)
+/* Optional boolean key of a call or reply: absent is false. */
+static int message_get_bool(struct json_object *o, const char *key, bool *ret, struct mt_error *err)
 {
 	struct json_object *v;
 
@@ -269,7 +286,7 @@ static int call_get_bool(struct json_object *o, const char *key, bool *ret, stru
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_boolean))
-		return mt_error_set(err, -EBADMSG, "varlink call: \"%s\" is not a boolean", key);
+		return mt_error_set(err, -EBADMSG, "varlink message: \"%s\" is not a boolean", key);
 	*ret = json_object_get_boolean(v);
 	return 0;
 }
@@ -294,7 +311,7 @@ static int call_get_method(struct json_object *o, char *ret, struct mt_error *er
 	return 0;
 }
 
-static int call_get_parameters(struct json_object *o, struct json_object **ret, struct mt_error *err)
+static int message_get_parameters(struct json_object *o, struct json_object **ret, struct mt_error *err)
 {
 	struct json_object *v;
 
@@ -303,15 +320,16 @@ static int call_get_parameters(struct json_object *o, struct json_object **ret, 
 		return *ret ? 0 : -ENOMEM;
 	}
 	if (!json_object_is_type(v, json_type_object))
-		return mt_error_set(err, -EBADMSG, "varlink call: \"parameters\" is not an object");
+		return mt_error_set(err, -EBADMSG, "varlink message: \"parameters\" is not an object");
 	*ret = json_object_get(v);
 	return 0;
 }
 
-int varlink_call_parse(const char *msg, size_t len, struct varlink_call *ret, struct mt_error *err)
+/* The envelope shared by calls and replies: one JSON object in valid UTF-8. */
+static int message_parse_object(const char *msg, size_t len, struct json_object **ret,
+				struct mt_error *err)
 {
 	_cleanup_json_ struct json_object *o = NULL;
-	struct varlink_call c = { 0 };
 	size_t bad;
 	int r;
 
@@ -326,17 +344,30 @@ int varlink_call_parse(const char *msg, size_t len, struct varlink_call *ret, st
 	if (!json_object_is_type(o, json_type_object))
 		return mt_error_set(err, -EBADMSG, "varlink message is not a JSON object but a %s",
 				    json_type_to_name(json_object_get_type(o)));
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+int varlink_call_parse(const char *msg, size_t len, struct varlink_call *ret, struct mt_error *err)
+{
+	_cleanup_json_ struct json_object *o = NULL;
+	struct varlink_call c = { 0 };
+	int r;
+
+	r = message_parse_object(msg, len, &o, err);
+	if (r < 0)
+		return r;
 	r = call_get_method(o, c.method, err);
 	if (r >= 0)
-		r = call_get_bool(o, "more", &c.more, err);
+		r = message_get_bool(o, "more", &c.more, err);
 	if (r >= 0)
-		r = call_get_bool(o, "oneway", &c.oneway, err);
+		r = message_get_bool(o, "oneway", &c.oneway, err);
 	if (r >= 0)
-		r = call_get_bool(o, "upgrade", &c.upgrade, err);
+		r = message_get_bool(o, "upgrade", &c.upgrade, err);
 	if (r >= 0 && c.more && c.oneway)
 		r = mt_error_set(err, -EBADMSG, "varlink call sets both \"more\" and \"oneway\"");
 	if (r >= 0)
-		r = call_get_parameters(o, &c.parameters, err);
+		r = message_get_parameters(o, &c.parameters, err);
 	if (r < 0)
 		return r;
 	*ret = c;
@@ -609,4 +640,48 @@ int varlink_dispatch(const struct varlink_method *table, const struct varlink_ca
 		return dispatch_error(call, VARLINK_ERROR_INVALID_PARAMETER, "parameter", bad,
 				      ret_reply, ret_reply_len);
 	return m->handler(call, params, userdata);
+}
+
+static int reply_get_error(struct json_object *o, char **ret, struct mt_error *err)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, "error", &v) || !v) {
+		*ret = NULL;
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return mt_error_set(err, -EBADMSG, "varlink reply: \"error\" is not a string");
+	s = json_object_get_string(v);
+	if (strlen(s) != (size_t)json_object_get_string_len(v) || !varlink_method_name_is_valid(s))
+		return mt_error_set(err, -EBADMSG,
+				    "varlink reply: error \"%.64s\" is not of the form interface.Error", s);
+	*ret = strdup(s);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int varlink_reply_parse(const char *msg, size_t len, struct json_object **ret_parameters,
+			char **ret_error, bool *ret_continues, struct mt_error *err)
+{
+	_cleanup_json_ struct json_object *o = NULL, *parameters = NULL;
+	_cleanup_free_ char *error = NULL;
+	bool continues;
+	int r;
+
+	r = message_parse_object(msg, len, &o, err);
+	if (r >= 0)
+		r = message_get_bool(o, "continues", &continues, err);
+	if (r >= 0)
+		r = reply_get_error(o, &error, err);
+	if (r >= 0 && error && continues)
+		r = mt_error_set(err, -EBADMSG, "varlink reply is an error that continues");
+	if (r >= 0)
+		r = message_get_parameters(o, &parameters, err);
+	if (r < 0)
+		return r;
+	*ret_parameters = TAKE_PTR(parameters);
+	*ret_error = TAKE_PTR(error);
+	*ret_continues = continues;
+	return 0;
 }

@@ -61,6 +61,11 @@ int varlink_framer_pop(struct varlink_framer *f, const char **ret_msg, size_t *r
 /* Bytes held of a message not yet complete (e.g. a peer that stalls). */
 size_t varlink_framer_pending(const struct varlink_framer *f);
 
+/* How many bytes one feed takes in full once every complete message was
+ * popped: a reader that reads no more than this never has to keep bytes
+ * the framer refused. 0 when broken. */
+size_t varlink_framer_room(const struct varlink_framer *f);
+
 /* One decoded call. */
 struct varlink_call {
 	char method[VARLINK_METHOD_NAME_MAX + 1];
@@ -85,6 +90,9 @@ void varlink_call_done(struct varlink_call *c);
  * dot-separated segments) and method name (an upper-case letter, then
  * letters and digits), within VARLINK_METHOD_NAME_MAX. */
 bool varlink_method_name_is_valid(const char *name);
+
+/* Whether name is a valid interface name ("org.example.Name"). */
+bool varlink_interface_name_is_valid(const char *name);
 
 /* Converts one JSON value (already checked to be of the entry's json type)
  * into the C field at field. Returns 0 or -errno; err names the fault. */
@@ -155,3 +163,12 @@ int varlink_reply(struct json_object *parameters, bool continues, char **ret, si
 /* Encode {"error":name,"parameters":parameters} the same way; name must be
  * a valid error name ("iface.ErrorName"), else -EINVAL. */
 int varlink_error(const char *name, struct json_object *parameters, char **ret, size_t *ret_len);
+
+/* Parse one reply message (len bytes, no NUL inside), the client's side of
+ * varlink_reply()/varlink_error(): a JSON object with optional object
+ * "parameters" (an empty object when absent), optional boolean "continues"
+ * and optional string "error", a valid error name. Returns -EBADMSG with
+ * err naming the fault; the outputs are set only on success, and
+ * *ret_error is NULL unless the reply is an error. */
+int varlink_reply_parse(const char *msg, size_t len, struct json_object **ret_parameters,
+			char **ret_error, bool *ret_continues, struct mt_error *err);

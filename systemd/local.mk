@@ -1,1 +1,43 @@
-# systemd units, sysusers, tmpfiles, the libvirt hook script
+# systemd units, sysusers, tmpfiles, the libvirt hook script: generated from
+# systemd/*.in with the configured paths, installed where configure was told
+# (--with-systemdsystemunitdir, --with-sysusersdir, --with-tmpfilesdir,
+# --with-libvirt-hookdir), and checked by tests/test-units.sh.
+
+systemdsystemunit_DATA = systemd/memtyped.service systemd/memtyped.socket
+# sysusers.d and tmpfiles.d want "<package>.conf"; build-tree copies under
+# those names let automake install them without install hooks.
+sysusers_DATA = systemd/sysusers.d/memtype.conf
+tmpfiles_DATA = systemd/tmpfiles.d/memtype.conf
+# _SCRIPTS: installed executable, as libvirt runs only executable hooks.
+libvirthook_SCRIPTS = systemd/50-memtype
+
+# @bindir@ and @sbindir@ in the sources become the expanded install paths.
+# A placeholder left over (a typo, or one not listed here) fails the build.
+systemd_subst = sed -e 's|@bindir[@]|$(bindir)|g' -e 's|@sbindir[@]|$(sbindir)|g'
+systemd_generate = $(AM_V_GEN)$(MKDIR_P) $(@D) && \
+	$(systemd_subst) $< >$@.tmp && \
+	if grep -n '@[a-zA-Z_]*@' $@.tmp; then \
+		echo "$<: unknown placeholder (above)" >&2; rm -f $@.tmp; exit 1; \
+	fi && mv -f $@.tmp $@
+
+systemd/memtyped.service: $(srcdir)/systemd/memtyped.service.in Makefile
+	$(systemd_generate)
+systemd/memtyped.socket: $(srcdir)/systemd/memtyped.socket.in Makefile
+	$(systemd_generate)
+systemd/sysusers.d/memtype.conf: $(srcdir)/systemd/memtype.sysusers Makefile
+	$(systemd_generate)
+systemd/tmpfiles.d/memtype.conf: $(srcdir)/systemd/memtype.tmpfiles Makefile
+	$(systemd_generate)
+systemd/50-memtype: $(srcdir)/systemd/50-memtype.in Makefile
+	$(systemd_generate) && chmod +x $@
+
+CLEANFILES += $(systemdsystemunit_DATA) $(sysusers_DATA) $(tmpfiles_DATA) \
+	$(libvirthook_SCRIPTS)
+EXTRA_DIST += systemd/memtyped.service.in systemd/memtyped.socket.in \
+	systemd/memtype.sysusers systemd/memtype.tmpfiles systemd/50-memtype.in
+
+dist_man_MANS += man/memtyped.8
+
+# Needs the generated files above, which `make check` builds first (all).
+TESTS += tests/test-units.sh
+EXTRA_DIST += tests/test-units.sh

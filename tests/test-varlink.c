@@ -474,6 +474,89 @@ START_TEST(test_method_names)
 	ck_assert(!varlink_method_name_is_valid("io.x.A."));
 	ck_assert(!varlink_method_name_is_valid(""));
 	ck_assert(!varlink_method_name_is_valid(NULL));
+
+	ck_assert(varlink_interface_name_is_valid("io.memtype.Manager"));
+	ck_assert(varlink_interface_name_is_valid("org.varlink.service"));
+	ck_assert(!varlink_interface_name_is_valid("memtype"));
+	ck_assert(!varlink_interface_name_is_valid("io.memtype."));
+	ck_assert(!varlink_interface_name_is_valid("io..memtype"));
+	ck_assert(!varlink_interface_name_is_valid("9io.memtype"));
+	ck_assert(!varlink_interface_name_is_valid(""));
+	ck_assert(!varlink_interface_name_is_valid(NULL));
+}
+END_TEST
+
+START_TEST(test_framer_room)
+{
+	struct varlink_framer f;
+	struct mt_error err = { 0 };
+	const char *m;
+	size_t used, ml;
+
+	ck_assert_int_eq(varlink_framer_init(&f, 16), 0);
+	ck_assert_uint_eq(varlink_framer_room(&f), 17);
+	ck_assert_int_eq(varlink_framer_feed(&f, "{}\0{\"a\"", 7, &used, &err), 0);
+	ck_assert_uint_eq(varlink_framer_room(&f), 10);
+	ck_assert_int_eq(varlink_framer_pop(&f, &m, &ml), 1);
+	/* popped bytes count as room again; the partial message does not */
+	ck_assert_uint_eq(varlink_framer_room(&f), 13);
+	ck_assert_int_eq(varlink_framer_feed(&f, "0123456789ab", 12, &used, &err), 0);
+	ck_assert_uint_eq(used, 12);
+	ck_assert_uint_eq(varlink_framer_room(&f), 1);
+	/* the 17th byte of a message without NUL breaks it: no room left */
+	ck_assert_int_eq(varlink_framer_feed(&f, "c", 1, &used, &err), -EMSGSIZE);
+	ck_assert_uint_eq(varlink_framer_room(&f), 0);
+	varlink_framer_done(&f);
+}
+END_TEST
+
+/* Replies as a client reads them. */
+static const struct {
+	const char *msg;
+	int ret;
+	const char *params;    /* expected parameters, or the error message */
+	const char *error;
+	bool continues;
+} replies[] = {
+	{ "{\"parameters\":{\"a\":1}}", 0, "{\"a\":1}", NULL, false },
+	{ "{}", 0, "{}", NULL, false },
+	{ "{\"parameters\":{},\"continues\":true}", 0, "{}", NULL, true },
+	{ "{\"error\":\"io.memtype.Manager.NoSuchVM\",\"parameters\":{\"name\":\"x\"}}", 0,
+	  "{\"name\":\"x\"}", "io.memtype.Manager.NoSuchVM", false },
+	{ "{\"error\":\"a.b.C\",\"continues\":false,\"extra\":1}", 0, "{}", "a.b.C", false },
+	{ "{\"error\":\"a.b.C\",\"continues\":true}", -EBADMSG, "error that continues", NULL, false },
+	{ "{\"error\":\"C\"}", -EBADMSG, "not of the form interface.Error", NULL, false },
+	{ "{\"error\":7}", -EBADMSG, "\"error\" is not a string", NULL, false },
+	{ "{\"continues\":\"yes\"}", -EBADMSG, "\"continues\" is not a boolean", NULL, false },
+	{ "{\"parameters\":null}", 0, "{}", NULL, false },
+	{ "{\"parameters\":7}", -EBADMSG, "\"parameters\" is not an object", NULL, false },
+	{ "[]", -EBADMSG, "not a JSON object", NULL, false },
+	{ "{\"parameters\":{\"s\":\"\xc0\x80\"}}", -EBADMSG, "not valid UTF-8", NULL, false },
+};
+
+START_TEST(test_reply_parse)
+{
+	_cleanup_json_ struct json_object *parameters = NULL, *want = NULL;
+	_cleanup_free_ char *error = NULL;
+	struct mt_error err = { 0 };
+	bool continues = false;
+	int r;
+
+	r = varlink_reply_parse(replies[_i].msg, strlen(replies[_i].msg), &parameters, &error, &continues, &err);
+	ck_assert_int_eq(r, replies[_i].ret);
+	if (r < 0) {
+		ck_assert_msg(strstr(err.message, replies[_i].params), "got \"%s\"", err.message);
+		ck_assert_ptr_null(parameters);
+		ck_assert_ptr_null(error);
+		return;
+	}
+	want = json_tokener_parse(replies[_i].params);
+	ck_assert(json_object_equal(parameters, want));
+	if (replies[_i].error)
+		ck_assert_str_eq(error, replies[_i].error);
+	else
+		ck_assert_ptr_null(error);
+	ck_assert(continues == replies[_i].continues);
 }
 END_TEST
 
@@ -493,6 +576,8 @@ static Suite *varlink_suite(void)
 	tcase_add_loop_test(tc, test_dispatch, 0, ELEMENTSOF(dispatch_cases));
 	tcase_add_test(tc, test_reply_encoding);
 	tcase_add_test(tc, test_method_names);
+	tcase_add_test(tc, test_framer_room);
+	tcase_add_loop_test(tc, test_reply_parse, 0, ELEMENTSOF(replies));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -14,7 +14,10 @@
  *
  * Checked: the framer never holds more than one maximal message, a
  * refused message leaves the framer broken, a parse failure always carries
- * a message, and every encoded reply parses back. */
+ * a message, every encoded reply parses back (as JSON, and through the
+ * client's reply parser to what was encoded), every message the client's
+ * reply parser accepts is an object with object parameters, and the
+ * framer's room is always taken in full. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,15 +48,49 @@ static const struct varlink_param params_table[] = {
 	{}
 };
 
+/* What a client makes of s must be what it says: parameters an object,
+ * an error only with a valid name, never an error that continues. */
+static int check_reply_parse(const char *s, size_t len, bool *ret_continues, char **ret_error)
+{
+	struct json_object *parameters = NULL;
+	struct mt_error err = { 0 };
+	char *error = NULL;
+	bool continues = false;
+	int r;
+
+	r = varlink_reply_parse(s, len, &parameters, &error, &continues, &err);
+	if (r < 0) {
+		if (err.code != r || !err.message[0] || parameters || error)
+			abort();
+		return r;
+	}
+	if (!json_object_is_type(parameters, json_type_object) || (error && continues) ||
+	    (error && !varlink_method_name_is_valid(error)))
+		abort();
+	json_object_put(parameters);
+	*ret_continues = continues;
+	*ret_error = error;
+	return 0;
+}
+
 static void check_encoded(char *s, size_t len)
 {
-	struct json_object *o;
+	struct json_object *o, *v;
+	char *error = NULL;
+	bool continues;
 
 	if (len == 0 || s[len - 1] != '\0' || strlen(s) != len - 1)
 		abort();
 	o = json_tokener_parse(s);
 	if (!o)
 		abort();
+	if (check_reply_parse(s, len - 1, &continues, &error) < 0)
+		abort();
+	if (continues != json_object_object_get_ex(o, "continues", NULL))
+		abort();
+	if (!!error != json_object_object_get_ex(o, "error", &v) || (error && strcmp(error, json_object_get_string(v))))
+		abort();
+	free(error);
 	json_object_put(o);
 	free(s);
 }
@@ -101,6 +138,14 @@ static void handle_message(const char *msg, size_t len, bool privileged)
 	size_t reply_len = 0;
 	int r;
 
+	{
+		/* the same bytes, read as a reply */
+		char *error = NULL;
+		bool continues;
+
+		if (check_reply_parse(msg, len, &continues, &error) >= 0)
+			free(error);
+	}
 	r = varlink_call_parse(msg, len, &call, &err);
 	if (r < 0) {
 		if (err.code != r || !err.message[0])
@@ -138,13 +183,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	while (size > 0) {
 		size_t step = chunk < size ? chunk : size;
+		size_t room = varlink_framer_room(&f);
 
 		if (varlink_framer_feed(&f, data, step, &used, &err) < 0) {
 			if (!f.broken || err.code != -EMSGSIZE)
 				abort();
 			break;
 		}
-		if (used > step || f.alloc > FUZZ_MAX_MESSAGE + 1)
+		if (used > step || f.alloc > FUZZ_MAX_MESSAGE + 1 || used < (step < room ? step : room))
 			abort();
 		data += used;
 		size -= used;
