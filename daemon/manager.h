@@ -87,6 +87,7 @@ struct manager {
 	char policy_error[MT_ERROR_MAX];   /* last failed (re)load, "" none */
 
 	struct vm_table vms;
+	sd_event_source *sync;          /* fsync of the state file, due */
 	sd_event_source *expiry;        /* earliest expiry of a pending plan
 					 * or a stopped VM's record */
 

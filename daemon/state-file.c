@@ -137,8 +137,10 @@ static int fsync_directory_of(const char *path)
 	return fsync(fd) < 0 ? -errno : 0;
 }
 
-/* Fill tmp (a path template) with text, durably; the caller renames it. */
-static int write_temporary(char *tmp, const char *text, size_t len, const char **ret_step)
+/* Fill tmp (a path template) with text (durably when sync); the caller
+ * renames it. */
+static int write_temporary(char *tmp, const char *text, size_t len, bool sync,
+			   const char **ret_step)
 {
 	_cleanup_close_ int fd = -1;
 	int r;
@@ -152,7 +154,7 @@ static int write_temporary(char *tmp, const char *text, size_t len, const char *
 	if (r < 0)
 		goto unlink;
 	*ret_step = "fsync";
-	if (fsync(fd) < 0) {
+	if (sync && fsync(fd) < 0) {
 		r = -errno;
 		goto unlink;
 	}
@@ -167,7 +169,7 @@ unlink:
 	return r;
 }
 
-int state_save(const char *path, const struct vm_table *t, struct mt_error *err)
+static int save(const char *path, const struct vm_table *t, bool sync, struct mt_error *err)
 {
 	_cleanup_json_ struct json_object *doc = NULL;
 	_cleanup_free_ char *tmp = NULL;
@@ -183,7 +185,7 @@ int state_save(const char *path, const struct vm_table *t, struct mt_error *err)
 	text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &len);
 	if (!text || asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
 		return mt_error_set(err, -ENOMEM, "state file %s: out of memory", path);
-	r = write_temporary(tmp, text, len, &step);
+	r = write_temporary(tmp, text, len, sync, &step);
 	if (r < 0)
 		return mt_error_set(err, r, "state file %s: cannot %s: %s", path, step, strerror(-r));
 	if (rename(tmp, path) < 0) {
@@ -192,7 +194,43 @@ int state_save(const char *path, const struct vm_table *t, struct mt_error *err)
 		return mt_error_set(err, r, "state file %s: cannot rename %s over it: %s",
 				    path, tmp, strerror(-r));
 	}
+	if (!sync)
+		return 0;
 	/* Without this, a crash can bring back the old file after the rename. */
+	r = fsync_directory_of(path);
+	if (r < 0)
+		return mt_error_set(err, r, "state file %s: cannot fsync its directory: %s",
+				    path, strerror(-r));
+	return 0;
+}
+
+int state_save(const char *path, const struct vm_table *t, struct mt_error *err)
+{
+	return save(path, t, true, err);
+}
+
+int state_save_unsynced(const char *path, const struct vm_table *t, struct mt_error *err)
+{
+	return save(path, t, false, err);
+}
+
+int state_sync(const char *path, struct mt_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (!path)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		return mt_error_set(err, r, "state file %s: cannot open it to fsync: %s", path,
+				    strerror(-r));
+	}
+	if (fsync(fd) < 0) {
+		r = -errno;
+		return mt_error_set(err, r, "state file %s: cannot fsync: %s", path, strerror(-r));
+	}
 	r = fsync_directory_of(path);
 	if (r < 0)
 		return mt_error_set(err, r, "state file %s: cannot fsync its directory: %s",

@@ -108,6 +108,16 @@ int vm_table_remove(struct vm_table *t, const char *name);
  * failed; the previous file is untouched on failure. */
 int state_save(const char *path, const struct vm_table *t, struct mt_error *err);
 
+/* The same, atomic but without the fsyncs: the new file survives the death
+ * of the process (kill -9) at once, and a power loss only after a later
+ * state_sync(). memtyped saves this way before it answers a change, and
+ * syncs right after the answer is sent, so the fsyncs are off the hook's
+ * path. */
+int state_save_unsynced(const char *path, const struct vm_table *t, struct mt_error *err);
+
+/* fsync the file at path and its directory. */
+int state_sync(const char *path, struct mt_error *err);
+
 /* Read path into t (which must be empty). A missing file gives an empty
  * table and 0. A file that is not a state file at all (not JSON, wrong
  * schema, too big) gives -EBADMSG and err naming why: the caller moves it

@@ -613,6 +613,35 @@ START_TEST(test_load_missing_file)
 }
 END_TEST
 
+/* The daemon's path: saved without fsync before the answer, synced after;
+ * what is read back is the same either way, and syncing a missing file
+ * names it. */
+START_TEST(test_save_unsynced_then_sync)
+{
+	struct vm_table t = {}, back = {};
+	struct mt_error err = {};
+	unsigned skipped = 99;
+	char path[PATH_MAX], missing[PATH_MAX];
+
+	make_tmpdir();
+	tmp_path(path, sizeof(path), "state.json");
+	tmp_path(missing, sizeof(missing), "absent.json");
+	ck_assert_int_eq(vm_table_add(&t, named_record("alpha", "6f0a1c9e-3b7d-4e2a-9c41-8d5e2f7a1b30")), 0);
+	ck_assert_int_eq(vm_table_add(&t, named_record("beta", "836aafc9-f4bc-4b9b-ae0d-9faebdcd2be8")), 0);
+	ck_assert_int_eq(state_save_unsynced(path, &t, &err), 0);
+	ck_assert_int_eq(state_load(path, &back, &skipped, &err), 0);
+	ck_assert_uint_eq(back.n, 2);
+	ck_assert_uint_eq(skipped, 0);
+	ck_assert_ptr_nonnull(vm_table_find(&back, "beta"));
+	ck_assert_int_eq(state_sync(path, &err), 0);
+	ck_assert_int_eq(state_sync(missing, &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.message, "absent.json"));
+	vm_table_done(&t);
+	vm_table_done(&back);
+	remove_tmpdir();
+}
+END_TEST
+
 START_TEST(test_load_needs_empty_table)
 {
 	struct vm_table t = {};
@@ -1230,6 +1259,7 @@ static Suite *state_suite(void)
 	tcase_add_loop_test(tc, test_save_load_round_trip, 0, ELEMENTSOF(round_trip_sizes));
 	tcase_add_test(tc, test_state_file_shape);
 	tcase_add_test(tc, test_load_missing_file);
+	tcase_add_test(tc, test_save_unsynced_then_sync);
 	tcase_add_test(tc, test_load_needs_empty_table);
 	tcase_add_loop_test(tc, test_load_corrupt, 0, ELEMENTSOF(corrupt_cases));
 	tcase_add_loop_test(tc, test_load_bad_record, 0, ELEMENTSOF(bad_record_cases));
