@@ -25,5 +25,5 @@ tests_acceptance_compare_lspci_LDADD = $(JSONC_LIBS)
 
 TESTS += tests/test-cli.sh
 
-EXTRA_DIST += tests/test-cli.sh tests/cli tests/acceptance/corpus.sh \
+EXTRA_DIST += tests/test-cli.sh tests/cli-lib.sh tests/cli tests/acceptance/corpus.sh \
 	examples .clang-format .editorconfig

@@ -1,6 +1,7 @@
 noinst_LIBRARIES += libmtcommon.a
 libmtcommon_a_SOURCES = \
 	common/macro.h \
+	common/strtable.h \
 	common/error.c common/error.h \
 	common/fileio.c common/fileio.h \
 	common/json-util.c common/json-util.h

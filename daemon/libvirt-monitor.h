@@ -73,10 +73,12 @@ int lv_monitor_pop(struct lv_monitor *m, struct lv_event **ret);
 
 /* Ask for the XML of the domain called name_or_uuid (running or defined);
  * answered by an LV_XML event with the same id. -ENOTCONN when libvirt is
- * not connected (no event follows). */
+ * not connected, -EINVAL for an empty name, -ENAMETOOLONG, -ENOBUFS when
+ * 1024 requests already wait, -ENOMEM: no event follows any of these. */
 int lv_monitor_request_xml(struct lv_monitor *m, const char *name_or_uuid, uint64_t request_id);
 
-/* Status: connected now, reconnects so far, last error text ("" none). */
+/* Status: connected now; connection attempts after the first, successful
+ * or not; text of the last failure, cleared by a successful connect ("" none). */
 bool lv_monitor_connected(const struct lv_monitor *m);
 unsigned lv_monitor_reconnects(const struct lv_monitor *m);
 void lv_monitor_last_error(const struct lv_monitor *m, char *buf, size_t size);

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "common/json-util.h"
+#include "common/strtable.h"
 #include "daemon/state.h"
 #include "policy/plan.h"
 
@@ -32,49 +33,35 @@ static const char *const apply_status_names[_APPLY_STATUS_MAX] = {
 	[APPLY_EXPIRED] = "expired",
 };
 
-static const char *name_of(const char *const *names, size_t n, unsigned i)
-{
-	return i < n ? names[i] : NULL;
-}
-
-static int index_of(const char *const *names, size_t n, const char *s)
-{
-	if (!s)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (streq(names[i], s))
-			return (int)i;
-	return -EINVAL;
-}
 
 const char *vm_source_to_string(enum vm_source s)
 {
-	return name_of(vm_source_names, ELEMENTSOF(vm_source_names), s);
+	return strtable_name(vm_source_names, ELEMENTSOF(vm_source_names), s);
 }
 
 int vm_source_from_string(const char *s)
 {
-	return index_of(vm_source_names, ELEMENTSOF(vm_source_names), s);
+	return strtable_index(vm_source_names, ELEMENTSOF(vm_source_names), s);
 }
 
 const char *vm_run_state_to_string(enum vm_run_state s)
 {
-	return name_of(vm_run_state_names, ELEMENTSOF(vm_run_state_names), s);
+	return strtable_name(vm_run_state_names, ELEMENTSOF(vm_run_state_names), s);
 }
 
 int vm_run_state_from_string(const char *s)
 {
-	return index_of(vm_run_state_names, ELEMENTSOF(vm_run_state_names), s);
+	return strtable_index(vm_run_state_names, ELEMENTSOF(vm_run_state_names), s);
 }
 
 const char *apply_status_to_string(enum apply_status s)
 {
-	return name_of(apply_status_names, ELEMENTSOF(apply_status_names), s);
+	return strtable_name(apply_status_names, ELEMENTSOF(apply_status_names), s);
 }
 
 int apply_status_from_string(const char *s)
 {
-	return index_of(apply_status_names, ELEMENTSOF(apply_status_names), s);
+	return strtable_index(apply_status_names, ELEMENTSOF(apply_status_names), s);
 }
 
 struct vm_record *vm_record_new(void)

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "common/macro.h"
+#include "common/strtable.h"
 #include "model.h"
 
 static const char *const cpu_vendor_names[] = {
@@ -55,22 +56,15 @@ static const char *const quirk_setting_names[] = {
 	[QUIRK_SETTING_DISABLE] = "disable",
 };
 
+/* The model's names print as "invalid" rather than NULL: they end up in
+ * JSON and explanations, never parsed back. */
 static const char *name_of(const char *const *names, size_t n, int v)
 {
-	if (v < 0 || (size_t)v >= n || !names[v])
-		return "invalid";
-	return names[v];
+	const char *name = strtable_name(names, n, v);
+
+	return name ? name : "invalid";
 }
 
-static int index_of(const char *const *names, size_t n, const char *s)
-{
-	if (!s)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (names[i] && streq(names[i], s))
-			return (int)i;
-	return -EINVAL;
-}
 
 const char *cpu_vendor_to_string(enum cpu_vendor v)
 {
@@ -89,7 +83,7 @@ const char *video_model_to_string(enum video_model m)
 
 int video_model_from_string(const char *s)
 {
-	return index_of(video_model_names, ELEMENTSOF(video_model_names), s);
+	return strtable_index(video_model_names, ELEMENTSOF(video_model_names), s);
 }
 
 const char *launch_security_to_string(enum launch_security l)
@@ -104,7 +98,7 @@ const char *policy_mode_to_string(enum policy_mode m)
 
 int policy_mode_from_string(const char *s)
 {
-	return index_of(policy_mode_names, ELEMENTSOF(policy_mode_names), s);
+	return strtable_index(policy_mode_names, ELEMENTSOF(policy_mode_names), s);
 }
 
 const char *quirk_setting_to_string(enum quirk_setting s)
@@ -114,7 +108,7 @@ const char *quirk_setting_to_string(enum quirk_setting s)
 
 int quirk_setting_from_string(const char *s)
 {
-	return index_of(quirk_setting_names, ELEMENTSOF(quirk_setting_names), s);
+	return strtable_index(quirk_setting_names, ELEMENTSOF(quirk_setting_names), s);
 }
 
 const char *tristate_to_string(enum mt_tristate t)

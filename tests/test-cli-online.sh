@@ -39,23 +39,11 @@ cleanup() {
 trap cleanup EXIT
 failures=0
 checks=0
+. "$T/cli-lib.sh"
 
 # No daemon unless a check starts one; nothing from the caller's setup.
 export MEMTYPE_SOCKET=$tmp/none.sock
 unset MEMTYPE_HOOK_TIMEOUT MEMTYPE_LIBVIRT_RUN_DIR
-
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-
-# run ARGS...: run memtypectl with stdin from /dev/null; output in $tmp/out,
-# $tmp/err, status in $rc.
-run() {
-	rc=0
-	"$ctl" "$@" </dev/null >"$tmp/out" 2>"$tmp/err" || rc=$?
-	last="memtypectl $*"
-}
 
 # hook VM PHASE SUB [XMLFILE]: the hook as libvirt runs it.
 hook() {
@@ -63,39 +51,6 @@ hook() {
 	rc=0
 	"$ctl" libvirt-hook "$1" "$2" "$3" - <"$xml" >"$tmp/out" 2>"$tmp/err" || rc=$?
 	last="memtypectl libvirt-hook $1 $2 $3 - <$xml"
-}
-
-expect_rc() {
-	checks=$((checks + 1))
-	if [[ $rc != "$1" ]]; then
-		fail "$last: exit $rc, expected $1; stderr: $(head -c 400 "$tmp/err")"
-		return 1
-	fi
-}
-
-expect_out() {
-	checks=$((checks + 1))
-	grep -qE -- "$1" "$tmp/out" || fail "$last: stdout lacks /$1/: $(head -c 400 "$tmp/out")"
-}
-
-expect_err() {
-	checks=$((checks + 1))
-	grep -qE -- "$1" "$tmp/err" || fail "$last: stderr lacks /$1/: $(head -c 400 "$tmp/err")"
-}
-
-expect_no_out() {
-	checks=$((checks + 1))
-	[[ ! -s $tmp/out ]] || fail "$last: printed on stdout: $(head -c 200 "$tmp/out")"
-}
-
-expect_json() {
-	local got
-	checks=$((checks + 1))
-	got=$("$jget" "$1" <"$tmp/out") || {
-		fail "$last: no $1 in the JSON output: $(head -c 300 "$tmp/out")"
-		return
-	}
-	[[ $got == "$2" ]] || fail "$last: $1 is '$got', expected '$2'"
 }
 
 # vm_field NAME KEY: KEY of VM NAME in `vms --json`, "absent" without it.
