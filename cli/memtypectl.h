@@ -60,10 +60,6 @@ int verb_monitor(int argc, char **argv, const struct cli_args *args);
 int verb_register(int argc, char **argv, const struct cli_args *args);
 int verb_unregister(int argc, char **argv, const struct cli_args *args);
 int verb_reload(int argc, char **argv, const struct cli_args *args);
-/* The message for a varlink error reply to method (with its parameters),
- * in buf; returns the exit code that error maps to. */
-int online_error_message(const char *method, const char *error, struct json_object *parameters,
-			 char *buf, size_t size);
 
 /* verb-hook.c: the libvirt hook entry */
 int verb_libvirt_hook(int argc, char **argv, const struct cli_args *args);

@@ -200,16 +200,9 @@ static int find_or_create(struct manager *m, const struct record_change *c,
 
 static int set_xml(struct vm_record *rec, const char *xml)
 {
-	char *copy;
-
 	if (!xml || rec->source != VM_SOURCE_REGISTERED)
 		return 0;
-	copy = strdup(xml);
-	if (!copy)
-		return -ENOMEM;
-	free(rec->xml);
-	rec->xml = copy;
-	return 0;
+	return vm_record_set_xml(rec, xml);
 }
 
 static void move_state(struct manager *m, struct vm_record *rec, const struct record_change *c)

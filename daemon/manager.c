@@ -262,6 +262,13 @@ static int sync_state(sd_event_source *s _unused_, void *userdata)
 	r = state_sync(m->opts.state_path, &err);
 	if (r < 0)
 		log_warning_errno(r, "state: not synced to disk: %s", mt_error_message(&err, r));
+#ifdef __GLIBC__
+	/* After a burst of changes (VM starts, a re-list of libvirt's domains)
+	 * the parse trees of their XML and plans sit in malloc's free lists;
+	 * give them back while idle, so the daemon's footprint follows its
+	 * records, not its busiest moment. */
+	malloc_trim(0);
+#endif
 	return 0;
 }
 

@@ -75,8 +75,24 @@ struct vm_record *vm_record_free(struct vm_record *r)
 		return NULL;
 	free(r->plan_json);
 	free(r->xml);
+	state_text_free(r->text);
 	free(r);
 	return NULL;
+}
+
+int vm_record_set_xml(struct vm_record *r, const char *xml)
+{
+	char *copy = NULL;
+
+	if (xml) {
+		copy = strdup(xml);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(r->xml);
+	r->xml = copy;
+	r->text_gen++;
+	return 0;
 }
 
 /* The plan's "disable_quirks_mask" is a "0x..." string (plan-json.c):
@@ -122,6 +138,7 @@ int vm_record_set_plan(struct vm_record *r, struct json_object *plan)
 		return -ENOMEM;
 	free(r->plan_json);
 	r->plan_json = text;
+	r->text_gen++;
 	r->disable_quirks_mask = mask;
 	r->noncoherent_dma = json_object_get_boolean(noncoherent);
 	return 0;

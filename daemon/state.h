@@ -53,6 +53,8 @@ int vm_run_state_from_string(const char *s);
 const char *apply_status_to_string(enum apply_status s);  /* "module-unavailable", ... */
 int apply_status_from_string(const char *s);
 
+struct vm_record_text;
+
 struct vm_record {
 	char name[MT_NAME_MAX];
 	char uuid[MT_UUID_MAX];
@@ -75,6 +77,13 @@ struct vm_record {
 	char *plan_json;               /* compact memtype.plan/1 text; owned */
 	char *xml;                     /* domain XML, kept for registered VMs
 					* only (libvirt has the others); owned */
+	/* Everything above plan_json is compared byte for byte to decide
+	 * whether the state-file text cached below is still the record's;
+	 * plan_json and xml are compared by text_gen, which every change of
+	 * them bumps (vm_record_set_plan, vm_record_set_xml: do not assign
+	 * them elsewhere). */
+	unsigned text_gen;
+	struct vm_record_text *text;   /* state-file.c's cache; owned */
 };
 
 struct vm_record *vm_record_new(void);
@@ -85,6 +94,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct vm_record *, vm_record_free);
  * stores its compact text and copies disable_quirks_mask and
  * noncoherent_dma from it. */
 int vm_record_set_plan(struct vm_record *r, struct json_object *plan);
+
+/* Replace r's XML with a copy of xml (NULL: none). */
+int vm_record_set_xml(struct vm_record *r, const char *xml);
 
 /* The VM type of the IDL; with_plan adds "plan" (parsed from plan_json). */
 int vm_record_to_json(const struct vm_record *r, bool with_plan, struct json_object **ret);
@@ -103,6 +115,9 @@ struct vm_record *vm_table_find(const struct vm_table *t, const char *name_or_uu
 int vm_table_add(struct vm_table *t, struct vm_record *r);
 /* Unlink and free the record named name; -ENOENT if none. */
 int vm_table_remove(struct vm_table *t, const char *name);
+
+/* Free a record's cached state-file text (state-file.c). */
+void state_text_free(struct vm_record_text *text);
 
 /* Write t to path atomically. err names the path and the step that
  * failed; the previous file is untouched on failure. */

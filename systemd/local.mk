@@ -11,9 +11,10 @@ tmpfiles_DATA = systemd/tmpfiles.d/memtype.conf
 # _SCRIPTS: installed executable, as libvirt runs only executable hooks.
 libvirthook_SCRIPTS = systemd/50-memtype
 
-# @bindir@ and @sbindir@ in the sources become the expanded install paths.
+# @bindir@, @sbindir@ and @pkglibexecdir@ in the sources become the expanded install paths.
 # A placeholder left over (a typo, or one not listed here) fails the build.
-systemd_subst = sed -e 's|@bindir[@]|$(bindir)|g' -e 's|@sbindir[@]|$(sbindir)|g'
+systemd_subst = sed -e 's|@bindir[@]|$(bindir)|g' -e 's|@sbindir[@]|$(sbindir)|g' \
+	-e 's|@pkglibexecdir[@]|$(pkglibexecdir)|g'
 systemd_generate = $(AM_V_GEN)$(MKDIR_P) $(@D) && \
 	$(systemd_subst) $< >$@.tmp && \
 	if grep -n '@[a-zA-Z_]*@' $@.tmp; then \

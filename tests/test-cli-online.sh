@@ -12,13 +12,14 @@ set -u
 T=${MT_TEST_DIR:?MT_TEST_DIR is not set (run through make check)}
 B=${MT_BUILD_DIR:?MT_BUILD_DIR is not set (run through make check)}
 ctl=$B/memtypectl
+hookbin=$B/memtype-hook
 jget=$B/tests/json-get
 silent=$B/tests/silent-listener
 daemon=$B/memtyped
 root=$T/roots/amd-epyc-gpu
 [[ -d $root ]] || root=$B/tests/roots/amd-epyc-gpu
 
-for f in "$ctl" "$jget" "$silent"; do
+for f in "$ctl" "$hookbin" "$jget" "$silent"; do
 	if [[ ! -x $f ]]; then
 		echo "SKIP: $f is not built"
 		exit 77
@@ -45,12 +46,19 @@ checks=0
 export MEMTYPE_SOCKET=$tmp/none.sock
 unset MEMTYPE_HOOK_TIMEOUT MEMTYPE_LIBVIRT_RUN_DIR
 
-# hook VM PHASE SUB [XMLFILE]: the hook as libvirt runs it.
+# hook VM PHASE SUB [XMLFILE]: the hook as libvirt runs it (qemu.d/50-memtype
+# execs memtype-hook); with HOOK=ctl, as `memtypectl libvirt-hook`, which
+# is the same code behind memtypectl's option parser.
 hook() {
 	local xml=${4:-/dev/null}
 	rc=0
-	"$ctl" libvirt-hook "$1" "$2" "$3" - <"$xml" >"$tmp/out" 2>"$tmp/err" || rc=$?
-	last="memtypectl libvirt-hook $1 $2 $3 - <$xml"
+	if [[ ${HOOK:-} == ctl ]]; then
+		"$ctl" libvirt-hook -- "$1" "$2" "$3" - <"$xml" >"$tmp/out" 2>"$tmp/err" || rc=$?
+		last="memtypectl libvirt-hook -- $1 $2 $3 - <$xml"
+	else
+		"$hookbin" "$1" "$2" "$3" - <"$xml" >"$tmp/out" 2>"$tmp/err" || rc=$?
+		last="memtype-hook $1 $2 $3 - <$xml"
+	fi
 }
 
 # vm_field NAME KEY: KEY of VM NAME in `vms --json`, "absent" without it.
@@ -347,6 +355,24 @@ expect_vm debian12 state stopped
 hook debian12 release end
 expect_rc 0 && expect_no_out
 expect_vm debian12 name absent
+
+# The same through memtypectl, and a domain name that looks like an option
+# (libvirt allows it): memtype-hook takes libvirt's arguments as they are.
+HOOK=ctl hook debian12 prepare begin "$T/xml/plain.xml"
+expect_rc 0 && expect_no_out
+expect_vm debian12 state prepared
+HOOK=ctl hook debian12 release end
+expect_rc 0 && expect_vm debian12 name absent
+sed 's|<name>debian12</name>|<name>-dash</name>|' "$T/xml/plain.xml" >"$tmp/dash.xml"
+hook -dash prepare begin "$tmp/dash.xml"
+expect_rc 0 && expect_no_out
+expect_vm -dash state prepared
+hook -dash release end
+expect_rc 0 && expect_vm -dash name absent
+rc=0
+"$hookbin" onlyname >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
+last="memtype-hook onlyname"
+expect_rc 2 && expect_err '^usage: memtype-hook NAME PHASE'
 
 # Strict mode: a plan error refuses the start (exit 1, why on stderr), but
 # never a reconnect.

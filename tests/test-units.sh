@@ -244,7 +244,7 @@ check_tmpfiles() {
 }
 
 # The installed hook must hand libvirt's arguments and the domain XML on
-# stdin to memtypectl untouched and return its exit status: run a copy that
+# stdin to memtype-hook untouched and return its exit status: run a copy that
 # execs a stand-in which records both.
 check_hook() {
 	local hook=$build/systemd/50-memtype fake=$tmp/hook-bin last
@@ -257,26 +257,26 @@ check_hook() {
 		return
 	fi
 	last=$(grep -v '^#' "$hook" | grep -v '^[[:space:]]*$')
-	if [[ $last =~ ^exec\ (/[^[:space:]]*)/memtypectl\ libvirt-hook\ \"\$@\"$ ]]; then
-		pass "hook: only runs exec ${BASH_REMATCH[1]}/memtypectl libvirt-hook \"\$@\""
+	if [[ $last =~ ^exec\ (/[^[:space:]]*)/memtype-hook\ \"\$@\"$ ]]; then
+		pass "hook: only runs exec ${BASH_REMATCH[1]}/memtype-hook \"\$@\""
 	else
-		fail "hook: expected one line 'exec BINDIR/memtypectl libvirt-hook \"\$@\"', got: $last"
+		fail "hook: expected one line 'exec PKGLIBEXECDIR/memtype-hook \"\$@\"', got: $last"
 		return
 	fi
 	mkdir -p "$fake"
-	cat >"$fake/memtypectl" <<-'EOF'
+	cat >"$fake/memtype-hook" <<-'EOF'
 		#!/bin/sh
 		for a in "$@"; do printf '<%s>' "$a"; done >"$HOOK_TEST_OUT.args"
 		cat >"$HOOK_TEST_OUT.stdin"
 		exit 3
 	EOF
-	chmod +x "$fake/memtypectl"
-	sed "s|^exec /.*/memtypectl |exec $fake/memtypectl |" "$hook" >"$tmp/50-memtype"
+	chmod +x "$fake/memtype-hook"
+	sed "s|^exec /.*/memtype-hook |exec $fake/memtype-hook |" "$hook" >"$tmp/50-memtype"
 	chmod +x "$tmp/50-memtype"
 	printf '<domain type="kvm"><name>vm 1</name></domain>\n' >"$tmp/domain.xml"
 	HOOK_TEST_OUT=$tmp/hook "$tmp/50-memtype" "vm 1" prepare begin - <"$tmp/domain.xml"
 	local rc=$?
-	if [[ $(cat "$tmp/hook.args" 2>/dev/null) == '<libvirt-hook><vm 1><prepare><begin><->' ]] &&
+	if [[ $(cat "$tmp/hook.args" 2>/dev/null) == '<vm 1><prepare><begin><->' ]] &&
 		cmp -s "$tmp/domain.xml" "$tmp/hook.stdin" && ((rc == 3)); then
 		pass "hook: passes arguments, stdin and exit status through"
 	else

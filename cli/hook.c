@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* memtypectl libvirt-hook NAME PHASE SUBPHASE EXTRA: the entry of libvirt's
- * QEMU hook (FACTS §5). libvirt runs it synchronously, with no timeout and
+/* The libvirt QEMU hook (FACTS §5): NAME PHASE SUBPHASE EXTRA, the domain
+ * XML on stdin. Run as `memtypectl libvirt-hook` and as the small
+ * memtype-hook binary that qemu.d/50-memtype calls, which links only
+ * json-c and the varlink client so that a VM start does not pay for
+ * loading libxml2, libpci and libsystemd five times. libvirt runs it synchronously, with no timeout and
  * with the domain locked, on every VM start, so it stays small: drain the
  * domain XML from stdin, make one varlink call to memtyped with a short
  * deadline, never call libvirt, never read the host. It fails open: when
@@ -19,12 +22,16 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <systemd/sd-journal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "common/fileio.h"
 #include "common/json-util.h"
+#include "cli/hook.h"
+#include "cli/online-error.h"
+#include "cli/output.h"
+#include "common/macro.h"
 #include "daemon/varlink-client.h"
-#include "memtypectl.h"
 
 #define HOOK_METHOD	  "io.memtype.Manager.Hook"
 #define HOOK_PLAN_REFUSED "io.memtype.Manager.PlanRefused"
@@ -174,22 +181,50 @@ static uint64_t now_usec(void)
 
 /* ----- output: nothing on stdout, ever -------------------------------------- */
 
+/* One entry in the journal through its native protocol (one datagram of
+ * KEY=VALUE lines), so that the hook needs no libsystemd. Values never
+ * hold a newline here: they are replaced by blanks. Best effort. */
+static void journal_line(const char *const *fields, size_t n)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
+	char buf[4096];
+	size_t len = 0;
+	int fd;
+
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + len, sizeof(buf) - len, "%s\n", fields[i]);
+
+		if (w < 0 || (size_t)w >= sizeof(buf) - len)
+			return;
+		for (size_t k = len; k < len + (size_t)w - 1; k++)
+			if (buf[k] == '\n')
+				buf[k] = ' ';
+		len += (size_t)w;
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	(void)sendto(fd, buf, len, MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+}
+
 /* memtyped could not be asked, or failed: the VM goes on with KVM's
  * defaults (a reconnecting VM with what it has). One line
  * on stderr (libvirt logs a hook's stderr) and, where there is a journal,
  * a structured entry an operator can search for. */
 static int fail_open(const struct hook *h, const char *what, const char *why)
 {
-	char msg[1280];
+	char msg[1280], f_msg[1300], f_vm[300], f_phase[64];
 
 	snprintf(msg, sizeof(msg), "memtype hook: %s %s: %s (%s)%s", h->phase_name, h->vm, what,
 		 why, h->phase->vm_starting ? "; VM starts with KVM's defaults" : "");
 	fprintf(stderr, "%s\n", msg);
-	if (access(JOURNAL_SOCKET, F_OK) == 0)
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", LOG_WARNING,
-				"SYSLOG_IDENTIFIER=memtype-hook", "MEMTYPE_VM=%s", h->vm,
-				"MEMTYPE_ACTION=hook-fail-open", "MEMTYPE_PHASE=%s", h->phase_name,
-				NULL);
+	snprintf(f_msg, sizeof(f_msg), "MESSAGE=%s", msg);
+	snprintf(f_vm, sizeof(f_vm), "MEMTYPE_VM=%s", h->vm);
+	snprintf(f_phase, sizeof(f_phase), "MEMTYPE_PHASE=%s", h->phase_name);
+	journal_line((const char *const[]){ f_msg, "PRIORITY=4", "SYSLOG_IDENTIFIER=memtype-hook",
+					    f_vm, "MEMTYPE_ACTION=hook-fail-open", f_phase },
+		     6);
 	return MT_EXIT_SUCCESS;
 }
 
@@ -280,15 +315,15 @@ static int run_hook(const struct hook *h, const char *socket)
 	return r;
 }
 
-int verb_libvirt_hook(int argc, char **argv, const struct cli_args *args)
+int hook_main(int argc, char **argv, const char *socket)
 {
 	_cleanup_free_ char *xml = NULL;
 	struct hook h = {
-		.vm = argv[1],
-		.phase_name = argv[2],
-		.subphase = argc > 3 ? argv[3] : NULL,
-		.extra = argc > 4 ? argv[4] : NULL,
-		.phase = find_phase(argv[2]),
+		.vm = argv[0],
+		.phase_name = argv[1],
+		.subphase = argc > 2 ? argv[2] : NULL,
+		.extra = argc > 3 ? argv[3] : NULL,
+		.phase = find_phase(argv[1]),
 	};
 
 	/* A daemon that closes on us must not kill the hook mid-write. */
@@ -300,5 +335,5 @@ int verb_libvirt_hook(int argc, char **argv, const struct cli_args *args)
 		h.xml = xml;
 	if (h.phase->read_pid)
 		h.pid = read_qemu_pid(h.vm);
-	return run_hook(&h, args->socket ? args->socket : varlink_client_default_path());
+	return run_hook(&h, socket ? socket : varlink_client_default_path());
 }
