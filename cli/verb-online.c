@@ -252,6 +252,29 @@ static void print_status_policy(struct json_object *p)
 		printf("          last reload failed: %s\n", last_error);
 }
 
+/* memtype.ko as memtyped sees it: ABI, kernel, what it can do here. */
+static void print_status_module(struct json_object *mod)
+{
+	char caps[512], state[256];
+
+	if (!mod)
+		return;
+	if (!json_field_bool(mod, "loaded", false) || json_field_string(mod, "error", NULL)) {
+		printf("Module:   %s\n", json_field_string(mod, "error", "memtype.ko is not loaded"));
+		return;
+	}
+	join_strings(json_field_array(mod, "caps"), ", ", "", caps, sizeof(caps));
+	join_strings(json_field_array(mod, "state"), ", ", "", state, sizeof(state));
+	printf("Module:   memtype.ko ABI %" PRId64 ", built for %s; %s\n",
+	       json_field_int(mod, "abi_version", 0), json_field_string(mod, "kernel", "?"),
+	       streq(state, "-") ? "working" : state);
+	printf("          can: %s\n", streq(caps, "-") ? "nothing on this kernel" : caps);
+	printf("          %" PRId64 " VMs tracked, %" PRId64 " pending; %" PRId64
+	       " VMs created since load, %" PRId64 " changed at creation\n",
+	       json_field_int(mod, "vms", 0), json_field_int(mod, "pending", 0),
+	       json_field_int(mod, "vms_created", 0), json_field_int(mod, "vms_applied", 0));
+}
+
 static void print_status_peers(struct json_object *s)
 {
 	struct json_object *lv = json_field_object(s, "libvirt");
@@ -276,6 +299,7 @@ static void print_status_peers(struct json_object *s)
 	       json_field_bool(ap, "available", false) ? "available" : "unavailable",
 	       *json_field_string(ap, "reason", "") ? ": " : "",
 	       json_field_string(ap, "reason", ""));
+	print_status_module(json_field_object(ap, "module"));
 	printf("VMs:      %" PRId64 "\n", json_field_int(s, "vms", 0));
 }
 

@@ -2,8 +2,8 @@
 /* How memtyped puts a plan into force: an interface with one implementation
  * per mechanism. Here: "none", used when there is no kernel module, which
  * records truthfully that the plan is only a plan ("planned" when it asks
- * for nothing, "module-unavailable" when it asks for quirk changes). The
- * memtype.ko implementation comes with the module (issue 4). */
+ * for nothing, "module-unavailable" when it asks for quirk changes), and
+ * "memtype.ko", which puts plans in force through the kernel module. */
 #pragma once
 
 #include <stdbool.h>
@@ -45,6 +45,9 @@ struct applier {
 	void *ctx;
 };
 
-/* The applier for hosts without memtype.ko. */
+/* The applier that changes nothing (memtyped --no-module). */
 int applier_none_new(struct applier *ret);
+/* The memtype.ko applier: pending policies trust a creator with euid
+ * trusted_uid (libvirt's QEMU user), or any creator when any_uid. */
+int applier_kmod_new(uid_t trusted_uid, bool any_uid, struct applier *ret);
 void applier_done(struct applier *a);

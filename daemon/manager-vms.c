@@ -325,7 +325,7 @@ static int record_running_from_xml(struct manager *m, const char *name, const ch
 	struct mt_error err = {};
 	struct record_change c = {
 		.name = name, .action = action, .source = VM_SOURCE_LIBVIRT,
-		.state = VM_RUNNING, .pid = pid, .step = STEP_READ_BACK, .create = true,
+		.state = VM_RUNNING, .pid = pid, .step = STEP_LATE, .create = true,
 		.fresh = fresh,
 	};
 	int r;
@@ -345,9 +345,12 @@ int manager_reconcile_domain(struct manager *m, const struct lv_domain *d, const
 {
 	struct vm_record *rec = vm_table_find(&m->vms, d->name);
 	pid_t pid = manager_read_libvirt_pid(m, d->name);
+	/* A VM found running that no started hook recorded (memtyped was
+	 * down, or the module came later): put its plan in force late; the
+	 * applier says "applied" when it already was, at creation. */
 	struct record_change c = {
 		.name = d->name, .action = why, .source = VM_SOURCE_LIBVIRT,
-		.state = VM_RUNNING, .pid = pid, .step = STEP_READ_BACK,
+		.state = VM_RUNNING, .pid = pid, .step = STEP_LATE,
 	};
 
 	if (rec && rec->source != VM_SOURCE_LIBVIRT) {

@@ -19,6 +19,7 @@
 
 #include "common/json-util.h"
 #include "config/config.h"
+#include "daemon/kmod.h"
 #include "daemon/log.h"
 #include "daemon/manager.h"
 #include "inventory/inventory.h"
@@ -52,7 +53,28 @@ void manager_options_init(struct manager_options *o)
 		.group = MANAGER_GROUP_DEFAULT,
 		.pending_ttl_usec = MANAGER_PENDING_TTL_DEFAULT_SEC * 1000000ULL,
 		.udev_enabled = true,
+		.module_enabled = true,
 	};
+}
+
+/* memtype.ko, through which plans are put in force, unless told not to. */
+static int make_applier(struct manager *m)
+{
+	struct mt_error err = {};
+	uid_t uid;
+	bool any;
+	int r;
+
+	if (!m->opts.module_enabled)
+		return applier_none_new(&m->applier);
+	r = kmod_resolve_vmm_user(m->opts.vmm_user, &uid, &any, &err);
+	if (r < 0)
+		return log_error_errno(r, "%s", mt_error_message(&err, r));
+	if (any)
+		log_info("memtype.ko: pending plans go to a VM created by any user");
+	else
+		log_info("memtype.ko: pending plans go only to VMs created by uid %u", (unsigned)uid);
+	return applier_kmod_new(uid, any, &m->applier);
 }
 
 int manager_new(const struct manager_options *opts, struct manager **ret)
@@ -70,7 +92,7 @@ int manager_new(const struct manager_options *opts, struct manager **ret)
 	r = sd_event_default(&m->event);
 	if (r < 0)
 		return r;
-	r = applier_none_new(&m->applier);
+	r = make_applier(m);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(m);

@@ -54,6 +54,8 @@ struct manager_options {
 	const char *group;
 	uint64_t pending_ttl_usec;
 	bool udev_enabled;
+	bool module_enabled;           /* false: the "none" applier */
+	const char *vmm_user;          /* NULL: qemu.conf's user (kmod_resolve_vmm_user) */
 };
 
 /* Sets the defaults of memtyped(8). */

@@ -24,6 +24,8 @@ enum {
 	ARG_GROUP,
 	ARG_PENDING_TTL,
 	ARG_NO_UDEV,
+	ARG_NO_MODULE,
+	ARG_VMM_USER,
 	ARG_LOG_LEVEL,
 	ARG_VERSION,
 };
@@ -50,6 +52,10 @@ static void print_help(FILE *f)
 		"                         (default %s)\n"
 		"  --pending-ttl SEC      pending plans expire after this (default %d)\n"
 		"  --no-udev              do not watch PCI hot-plug\n"
+		"  --no-module            do not use memtype.ko (plans are only recorded)\n"
+		"  --vmm-user USER        the user QEMU runs as, whom memtype.ko trusts to\n"
+		"                         create a VM (a name, a uid or \"any\"; default:\n"
+		"                         user in /etc/libvirt/qemu.conf, else libvirt-qemu)\n"
 		"  --log-level LEVEL      err, warning, notice, info or debug (default info)\n"
 		"  -h --help              show this help\n"
 		"     --version           show the version\n",
@@ -112,6 +118,8 @@ static int parse_argv(int argc, char **argv, struct manager_options *o)
 		{ "group", required_argument, NULL, ARG_GROUP },
 		{ "pending-ttl", required_argument, NULL, ARG_PENDING_TTL },
 		{ "no-udev", no_argument, NULL, ARG_NO_UDEV },
+		{ "no-module", no_argument, NULL, ARG_NO_MODULE },
+		{ "vmm-user", required_argument, NULL, ARG_VMM_USER },
 		{ "log-level", required_argument, NULL, ARG_LOG_LEVEL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -133,6 +141,8 @@ static int parse_argv(int argc, char **argv, struct manager_options *o)
 		case ARG_GROUP: o->group = optarg; break;
 		case ARG_PENDING_TTL: r = parse_ttl(optarg, &o->pending_ttl_usec); break;
 		case ARG_NO_UDEV: o->udev_enabled = false; break;
+		case ARG_NO_MODULE: o->module_enabled = false; break;
+		case ARG_VMM_USER: o->vmm_user = optarg; break;
 		case ARG_LOG_LEVEL: r = parse_log_level(optarg); break;
 		case 'h': print_help(stdout); return 0;
 		case ARG_VERSION: printf("memtyped %s\n", PACKAGE_VERSION); return 0;

@@ -16,11 +16,12 @@
 
 #include "common/json-util.h"
 #include "config/config.h"
+#include "daemon/kmod.h"
 #include "daemon/log.h"
 #include "daemon/manager.h"
 #include "inventory/inventory.h"
 
-#define NO_READBACK_DETAIL "memtype.ko is not loaded: nothing can be read back"
+#define NO_READBACK_DETAIL "nothing can be read back from memtype.ko"
 
 static struct manager *manager_of(struct varlink_request *r)
 {
@@ -250,7 +251,8 @@ static struct json_object *status_applier(const struct manager *m)
 	if (!o ||
 	    mt_json_add_string(o, "name", a->ops->name) < 0 ||
 	    mt_json_add_bool(o, "available", available) < 0 ||
-	    mt_json_add_string(o, "reason", reason) < 0)
+	    mt_json_add_string(o, "reason", reason) < 0 ||
+	    mt_json_add(o, "module", kmod_status_json()) < 0)
 		return json_object_put(o), NULL;
 	return o;
 }
@@ -500,7 +502,9 @@ static int verify_record(struct manager *m, const struct vm_record *rec,
 	p->noncoherent_dma = rec->noncoherent_dma;
 	ret = m->applier.ops->read_back(m->applier.ctx, p, rec->pid, &res);
 	if (ret < 0 || !res.readback) {
-		if (mt_json_append(details, json_object_new_string(NO_READBACK_DETAIL)) < 0)
+		if (mt_json_append(details, json_object_new_string(ret >= 0 && res.reason[0]
+									   ? res.reason
+									   : NO_READBACK_DETAIL)) < 0)
 			return -ENOMEM;
 		return mt_json_add_null(o, "drift");
 	}

@@ -31,6 +31,7 @@ static const char *const apply_status_names[_APPLY_STATUS_MAX] = {
 	[APPLY_APPLIED_LATE] = "applied-late",
 	[APPLY_FAILED] = "failed",
 	[APPLY_EXPIRED] = "expired",
+	[APPLY_PENDING] = "pending",
 };
 
 

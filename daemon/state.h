@@ -43,6 +43,7 @@ enum apply_status {
 	APPLY_APPLIED_LATE,
 	APPLY_FAILED,
 	APPLY_EXPIRED,             /* pending plan of a VM that never started */
+	APPLY_PENDING,             /* handed to memtype.ko, for QEMU's VM to come */
 	_APPLY_STATUS_MAX,
 };
 

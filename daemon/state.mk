@@ -3,6 +3,7 @@ noinst_LIBRARIES += libmtdaemon.a
 libmtdaemon_a_SOURCES = \
 	daemon/state.c daemon/state-file.c daemon/state.h \
 	daemon/applier.c daemon/applier.h \
+	daemon/kmod.c daemon/kmod.h \
 	daemon/log.c daemon/log.h \
 	daemon/hotplug.c daemon/hotplug.h daemon/hotplug-internal.h
 libmtdaemon_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(LIBSYSTEMD_CFLAGS)

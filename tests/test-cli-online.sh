@@ -44,6 +44,8 @@ checks=0
 
 # No daemon unless a check starts one; nothing from the caller's setup.
 export MEMTYPE_SOCKET=$tmp/none.sock
+# No memtype.ko here, whatever the machine has.
+export MEMTYPE_DEVICE=$tmp/no-memtype-device
 unset MEMTYPE_HOOK_TIMEOUT MEMTYPE_LIBVIRT_RUN_DIR
 
 # hook VM PHASE SUB [XMLFILE]: the hook as libvirt runs it (qemu.d/50-memtype
@@ -231,7 +233,9 @@ expect_rc 0 && expect_out '^Daemon: +memtyped ' && expect_out '^Host: +amd, kern
 	expect_out 'KVM quirks supported: 0x7ff \(LINT0_REENABLED, CD_NW_CLEARED' &&
 	expect_out '^Policy: +balanced' && expect_out "files: .*policy\.json" &&
 	expect_out '^libvirt: +disabled' && expect_out '^udev: +not monitoring' &&
-	expect_out '^VMs: +0$' && expect_out "^State: +$tmp/state\.json"
+	expect_out '^VMs: +0$' && expect_out "^State: +$tmp/state\.json" &&
+	expect_out "^Applier: +memtype\.ko, unavailable: memtype\.ko is not loaded \(no $MEMTYPE_DEVICE\)" &&
+	expect_out "^Module: +memtype\.ko is not loaded \(no $MEMTYPE_DEVICE\)"
 run --json status
 expect_rc 0 && expect_json libvirt/enabled false && expect_json host/kvm_supported_quirks 2047 &&
 	expect_json vms 0

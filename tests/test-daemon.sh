@@ -31,6 +31,8 @@ if [[ ! -d $root ]]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-daemon.XXXXXX")
+# No memtype.ko here, whatever the machine has: the module applier says so.
+export MEMTYPE_DEVICE=$tmp/no-memtype-device
 # Traversable, so that an unprivileged client reaches the socket.
 chmod 755 "$tmp"
 sock=$tmp/run/io.memtype.Manager
@@ -216,7 +218,11 @@ expect_json parameters/libvirt/connected false
 expect_json parameters/libvirt/uri qemu:///system
 expect_json parameters/udev/monitoring false
 expect_match parameters/udev/reason 'no-udev'
-expect_json parameters/applier/name none
+expect_json parameters/applier/name memtype.ko
+expect_json parameters/applier/available false
+expect_json parameters/applier/module/loaded false
+expect_json parameters/applier/module/device "$MEMTYPE_DEVICE"
+expect_json parameters/applier/reason "memtype.ko is not loaded (no $MEMTYPE_DEVICE)"
 expect_json parameters/vms 0
 expect_json parameters/state_file "$state"
 functions=$(get parameters/host/functions)

@@ -19,6 +19,7 @@
 
 #include "common/json-util.h"
 #include "daemon/applier.h"
+#include "daemon/kmod.h"
 #include "daemon/hotplug-internal.h"
 #include "daemon/log.h"
 #include "daemon/state.h"
@@ -905,73 +906,152 @@ END_TEST
 struct applier_case {
 	uint64_t mask;
 	enum apply_status status;
-	const char *reason;      /* with /dev/memtype absent */
+	const char *quirks;      /* the reason begins with them */
 };
 
 static const struct applier_case applier_cases[] = {
-	{ 0, APPLY_PLANNED, "" },
-	{ QUIRK(IGNORE_GUEST_PAT), APPLY_MODULE_UNAVAILABLE,
-	  "IGNORE_GUEST_PAT stays enabled: memtype.ko is not loaded" },
+	{ 0, APPLY_PLANNED, NULL },
+	{ QUIRK(IGNORE_GUEST_PAT), APPLY_MODULE_UNAVAILABLE, "IGNORE_GUEST_PAT stays enabled: " },
 	{ QUIRK(CD_NW_CLEARED) | QUIRK(IGNORE_GUEST_PAT), APPLY_MODULE_UNAVAILABLE,
-	  "CD_NW_CLEARED, IGNORE_GUEST_PAT stay enabled: memtype.ko is not loaded" },
-	{ UINT64_C(1) << 40, APPLY_MODULE_UNAVAILABLE, "BIT_40 stays enabled: memtype.ko is not loaded" },
+	  "CD_NW_CLEARED, IGNORE_GUEST_PAT stay enabled: " },
+	{ UINT64_C(1) << 40, APPLY_MODULE_UNAVAILABLE, "BIT_40 stays enabled: " },
 };
 
-static bool memtype_device_present(void)
+/* Each applier where it cannot act, and why it says so: "none" always;
+ * "memtype.ko" with no device, and with a device that is not memtype's
+ * (a regular file: its ioctls fail). */
+enum applier_kind { APPLIER_NONE, APPLIER_KMOD_ABSENT, APPLIER_KMOD_FOREIGN, _APPLIER_KIND_MAX };
+
+static void make_applier(enum applier_kind kind, struct applier *a, char *why, size_t size)
 {
-	return access("/dev/memtype", F_OK) == 0;
+	char path[PATH_MAX];
+
+	switch (kind) {
+	case APPLIER_NONE:
+		ck_assert_int_eq(applier_none_new(a), 0);
+		ck_assert_str_eq(a->ops->name, "none");
+		snprintf(why, size, "memtyped runs without memtype.ko");
+		return;
+	case APPLIER_KMOD_ABSENT:
+		tmp_path(path, sizeof(path), "no-memtype-device");
+		ck_assert_int_eq(setenv("MEMTYPE_DEVICE", path, 1), 0);
+		snprintf(why, size, "memtype.ko is not loaded (no %s)", path);
+		break;
+	case APPLIER_KMOD_FOREIGN:
+		tmp_path(path, sizeof(path), "not-a-device");
+		write_text(path, "", 0);
+		ck_assert_int_eq(setenv("MEMTYPE_DEVICE", path, 1), 0);
+		snprintf(why, size, "%s: GET_INFO: %s", path, strerror(ENOTTY));
+		break;
+	default:
+		ck_abort();
+	}
+	ck_assert_int_eq(applier_kmod_new(0, false, a), 0);
+	ck_assert_str_eq(a->ops->name, "memtype.ko");
 }
 
-START_TEST(test_applier_none)
+START_TEST(test_applier_unavailable)
 {
-	const struct applier_case *c = &applier_cases[_i];
+	const struct applier_case *c = &applier_cases[_i % ELEMENTSOF(applier_cases)];
+	enum applier_kind kind = _i / ELEMENTSOF(applier_cases);
 	struct applier a = {};
 	struct plan *p = calloc(1, sizeof(*p));
 	struct apply_result res;
+	char why[PATH_MAX + 128], reason[PATH_MAX + 256];
 
 	ck_assert_ptr_nonnull(p);
+	make_applier(kind, &a, why, sizeof(why));
 	p->disable_quirks_mask = c->mask;
 	snprintf(p->vm_uuid, sizeof(p->vm_uuid), "6f0a1c9e-3b7d-4e2a-9c41-8d5e2f7a1b30");
-	ck_assert_int_eq(applier_none_new(&a), 0);
-	ck_assert_str_eq(a.ops->name, "none");
+	snprintf(reason, sizeof(reason), "%s%s", c->quirks ? c->quirks : "", c->quirks ? why : "");
 
 	memset(&res, 0xaa, sizeof(res));
 	ck_assert_int_eq(a.ops->set_pending(a.ctx, p, 300 * 1000000ULL, &res), 0);
 	ck_assert_int_eq(res.status, c->status);
 	ck_assert(!res.readback);
-	if (!memtype_device_present())
-		ck_assert_str_eq(res.reason, c->reason);
-	else if (c->mask)
-		ck_assert_ptr_nonnull(strstr(res.reason, "memtype.ko is loaded"));
-
+	ck_assert_str_eq(res.reason, reason);
 	memset(&res, 0xaa, sizeof(res));
 	ck_assert_int_eq(a.ops->read_back(a.ctx, p, 1234, &res), 0);
 	ck_assert_int_eq(res.status, c->status);
+	ck_assert_str_eq(res.reason, reason);
 	memset(&res, 0xaa, sizeof(res));
 	ck_assert_int_eq(a.ops->apply_late(a.ctx, p, 1234, &res), 0);
 	ck_assert_int_eq(res.status, c->status);
+	ck_assert(!res.readback);
 	ck_assert_int_eq(a.ops->forget(a.ctx, p->vm_uuid), 0);
 
 	ck_assert_int_eq(a.ops->set_pending(a.ctx, NULL, 0, &res), -EINVAL);
 	applier_done(&a);
 	ck_assert_ptr_null(a.ops);
 	applier_done(&a);
+	unsetenv("MEMTYPE_DEVICE");
 	free(p);
 }
 END_TEST
 
-START_TEST(test_applier_none_available)
+START_TEST(test_applier_available)
 {
+	enum applier_kind kind = _i;
 	struct applier a = {};
-	char reason[128] = "unset";
+	char why[PATH_MAX + 128], reason[PATH_MAX + 128] = "unset";
 
-	ck_assert_int_eq(applier_none_new(&a), 0);
+	make_applier(kind, &a, why, sizeof(why));
 	ck_assert(!a.ops->available(a.ctx, reason, sizeof(reason)));
-	if (memtype_device_present())
-		ck_assert_ptr_nonnull(strstr(reason, "memtype.ko is loaded"));
+	if (kind == APPLIER_NONE)
+		ck_assert_str_eq(reason, "memtyped runs without memtype.ko (--no-module)");
 	else
-		ck_assert_str_eq(reason, "memtype.ko is not loaded (no /dev/memtype)");
+		ck_assert_str_eq(reason, why);
 	applier_done(&a);
+	unsetenv("MEMTYPE_DEVICE");
+}
+END_TEST
+
+/* memtype.ko's UUIDs are binary; libvirt's are text, either case. */
+START_TEST(test_kmod_uuid)
+{
+	static const char *const bad[] = {
+		"", "6f0a1c9e-3b7d-4e2a-9c41-8d5e2f7a1b3", "6f0a1c9e-3b7d-4e2a-9c41-8d5e2f7a1b300",
+		"6f0a1c9e+3b7d-4e2a-9c41-8d5e2f7a1b30", "6f0a1c9e-3b7d-4e2a-9c41-8d5e2f7a1bzz",
+		"6f0a1c9e3b7d4e2a9c418d5e2f7a1b3", "-f0a1c9e-3b7d-4e2a-9c41-8d5e2f7a1b30",
+		"6f0a1c9e-3b7d4-e2a-9c41-8d5e2f7a1b30",
+	};
+	uint8_t u[MEMTYPE_UUID_LEN], v[MEMTYPE_UUID_LEN];
+	char text[37];
+
+	ck_assert_int_eq(kmod_parse_uuid("6F0A1C9E-3B7D-4E2A-9C41-8D5E2F7A1B30", u), 0);
+	ck_assert_uint_eq(u[0], 0x6f);
+	ck_assert_uint_eq(u[15], 0x30);
+	kmod_format_uuid(u, text);
+	ck_assert_str_eq(text, "6f0a1c9e-3b7d-4e2a-9c41-8d5e2f7a1b30");
+	ck_assert_int_eq(kmod_parse_uuid("6f0a1c9e3b7d4e2a9c418d5e2f7a1b30", v), 0);
+	ck_assert_mem_eq(u, v, sizeof(u));
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		ck_assert_msg(kmod_parse_uuid(bad[i], u) == -EINVAL, "accepted '%s'", bad[i]);
+	ck_assert_int_eq(kmod_parse_uuid(NULL, u), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_kmod_vmm_user)
+{
+	struct mt_error err = {};
+	uid_t uid = 42;
+	bool any = true;
+
+	ck_assert_int_eq(kmod_resolve_vmm_user("any", &uid, &any, &err), 0);
+	ck_assert(any);
+	ck_assert_int_eq(kmod_resolve_vmm_user("+64055", &uid, &any, &err), 0);
+	ck_assert(!any);
+	ck_assert_uint_eq(uid, 64055);
+	ck_assert_int_eq(kmod_resolve_vmm_user("root", &uid, &any, &err), 0);
+	ck_assert_uint_eq(uid, 0);
+	ck_assert_int_eq(kmod_resolve_vmm_user("12x", &uid, &any, &err), -EINVAL);
+	ck_assert_str_eq(err.message, "VMM user '12x' is not a uid");
+	err = (struct mt_error){};
+	ck_assert_int_eq(kmod_resolve_vmm_user("no-such-user-memtype", &uid, &any, &err), -ENOENT);
+	ck_assert_str_eq(err.message, "VMM user 'no-such-user-memtype' does not exist");
+	/* The default never fails: qemu.conf's user, libvirt-qemu or root. */
+	ck_assert_int_eq(kmod_resolve_vmm_user(NULL, &uid, &any, &err), 0);
+	ck_assert(!any);
 }
 END_TEST
 
@@ -1268,8 +1348,11 @@ static Suite *state_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("applier");
-	tcase_add_loop_test(tc, test_applier_none, 0, ELEMENTSOF(applier_cases));
-	tcase_add_test(tc, test_applier_none_available);
+	tcase_add_loop_test(tc, test_applier_unavailable, 0,
+			    ELEMENTSOF(applier_cases) * _APPLIER_KIND_MAX);
+	tcase_add_loop_test(tc, test_applier_available, 0, _APPLIER_KIND_MAX);
+	tcase_add_test(tc, test_kmod_uuid);
+	tcase_add_test(tc, test_kmod_vmm_user);
 	tcase_add_test(tc, test_applier_none_fixture);
 	suite_add_tcase(s, tc);
 
