@@ -22,7 +22,9 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 
 #include "common/fileio.h"
@@ -179,6 +181,21 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+static int write_all_fd(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /* ----- output: nothing on stdout, ever -------------------------------------- */
 
 /* One entry in the journal through its native protocol (one datagram of
@@ -294,6 +311,70 @@ static int call_daemon(const struct hook *h, const char *socket, struct varlink_
 	return 0;
 }
 
+/* ----- memtyped is down: plan offline --------------------------------------- */
+
+static const char *memtypectl_path(void)
+{
+	const char *e = secure_getenv("MEMTYPECTL");
+
+	return e && *e ? e : MEMTYPECTL_PATH;
+}
+
+/* Worth trying only before QEMU exists, as root (the module takes policies
+ * from CAP_SYS_ADMIN only), with the module loaded and the XML at hand. */
+static bool offline_possible(const struct hook *h)
+{
+	const char *dev = secure_getenv("MEMTYPE_DEVICE");
+
+	return h->phase->may_refuse && h->xml && geteuid() == 0 &&
+	       access(dev && *dev ? dev : "/dev/memtype", F_OK) == 0 &&
+	       access(memtypectl_path(), X_OK) == 0;
+}
+
+/* memtypectl --xml /dev/stdin hook-offline -- NAME PHASE, the XML on a
+ * pipe, within the hook's deadline. Its exit status 1 refuses the start
+ * (it said why); anything else fails open. */
+static int run_offline(const struct hook *h, const char *why_down)
+{
+	uint64_t deadline = now_usec() + hook_timeout_usec();
+	int fds[2], status = 0;
+	pid_t pid, w;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return fail_open(h, "memtyped unavailable", why_down);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return fail_open(h, "memtyped unavailable", why_down);
+	}
+	if (pid == 0) {
+		if (dup2(fds[0], STDIN_FILENO) < 0)
+			_exit(127);
+		execl(memtypectl_path(), "memtypectl", "--xml", "/dev/stdin", "hook-offline", "--",
+		      h->vm, h->phase_name, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	(void)write_all_fd(fds[1], h->xml, strlen(h->xml));
+	close(fds[1]);
+	while ((w = waitpid(pid, &status, WNOHANG)) == 0 && now_usec() < deadline)
+		usleep(2000);
+	if (w == 0) {
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, &status, 0);
+		return fail_open(h, "memtyped unavailable and the offline plan took too long",
+				 why_down);
+	}
+	if (w < 0 || !WIFEXITED(status))
+		return fail_open(h, "memtyped unavailable and the offline plan failed", why_down);
+	if (WEXITSTATUS(status) == MT_EXIT_FAILURE)
+		return MT_EXIT_FAILURE;
+	if (WEXITSTATUS(status) != MT_EXIT_SUCCESS)
+		return fail_open(h, "memtyped unavailable and the offline plan failed", why_down);
+	return MT_EXIT_SUCCESS;
+}
+
 static int run_hook(const struct hook *h, const char *socket)
 {
 	struct varlink_client_reply reply = {};
@@ -301,6 +382,9 @@ static int run_hook(const struct hook *h, const char *socket)
 	int r;
 
 	r = call_daemon(h, socket, &reply, why, sizeof(why));
+	/* Down (not hung: a hung daemon has used the deadline): plan here. */
+	if ((r == -ENOENT || r == -ECONNREFUSED) && offline_possible(h))
+		return run_offline(h, why);
 	if (r < 0)
 		return fail_open(h, "memtyped unavailable", why);
 	if (!reply.error)

@@ -41,6 +41,8 @@ static const struct verb verbs[] = {
 	{ "reload", 1, 1, 0, verb_reload },
 	/* libvirt passes NAME PHASE SUBPHASE EXTRA; be lenient about the tail. */
 	{ "libvirt-hook", 3, 5, 0, verb_libvirt_hook },
+	/* Run by the hook (as root) when memtyped does not answer. */
+	{ "hook-offline", 3, 3, OPT_XML | OPT_ROOT | OPT_POLICY, verb_hook_offline },
 };
 
 static const struct {

@@ -48,6 +48,10 @@ int plan_print_table(struct json_object *plan);
  * document, with the explanation added to it as "explanation". */
 int plan_print(struct json_object *plan, const char *explanation, enum json_mode mode);
 bool plan_json_has_errors(struct json_object *plan);
+struct plan;
+/* The plan of --xml with --root/--policy (default: this host and the
+ * system policy). Returns 0 or an exit code after printing why. */
+int cli_make_plan(const struct cli_args *args, struct plan **ret);
 
 /* verb-online.c: verbs answered by memtyped over varlink */
 int verb_status(int argc, char **argv, const struct cli_args *args);
@@ -61,8 +65,10 @@ int verb_register(int argc, char **argv, const struct cli_args *args);
 int verb_unregister(int argc, char **argv, const struct cli_args *args);
 int verb_reload(int argc, char **argv, const struct cli_args *args);
 
-/* verb-hook.c: the libvirt hook entry */
+/* verb-online.c: the libvirt hook entry */
 int verb_libvirt_hook(int argc, char **argv, const struct cli_args *args);
+/* verb-hook-offline.c: the hook's fallback when memtyped is down */
+int verb_hook_offline(int argc, char **argv, const struct cli_args *args);
 
 /* verb-policy.c */
 int verb_policy(int argc, char **argv, const struct cli_args *args);

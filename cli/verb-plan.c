@@ -79,15 +79,21 @@ static int check_plan_args(int argc, char **argv, const struct cli_args *a)
 /* Read host, VM and policy, and decide. Returns 0 or an exit code. */
 static int make_plan(int argc, char **argv, const struct cli_args *a, struct plan **ret)
 {
+	int r = check_plan_args(argc, argv, a);
+
+	if (r != 0)
+		return r;
+	return cli_make_plan(a, ret);
+}
+
+int cli_make_plan(const struct cli_args *a, struct plan **ret)
+{
 	_cleanup_(host_freep) struct host *h = NULL;
 	_cleanup_(vm_freep) struct vm *vm = NULL;
 	_cleanup_(operator_policy_freep) struct operator_policy *pol = NULL;
 	_cleanup_free_ struct plan *p = NULL;
 	int r;
 
-	r = check_plan_args(argc, argv, a);
-	if (r != 0)
-		return r;
 	r = load_vm(a->xml, &vm);
 	if (r != 0)
 		return r;

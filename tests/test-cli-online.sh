@@ -186,6 +186,59 @@ elapsed_ms env MEMTYPE_SOCKET="$tmp/none.sock" MEMTYPE_HOOK_TIMEOUT=soon \
 last="memtypectl libvirt-hook (MEMTYPE_HOOK_TIMEOUT=soon)"
 expect_rc 0 && expect_err 'ignoring MEMTYPE_HOOK_TIMEOUT=soon'
 
+# A strict VM whose hostdev the host lacks: a plan error.
+sed -e "s|<address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>|<address domain='0x0000' bus='0x7e' slot='0x1f' function='0x7'/>|" \
+	-e 's|<name>[^<]*</name>|<name>strict-guest</name>|' \
+	-e 's|<uuid>[^<]*</uuid>|<uuid>5a0c3e2f-1111-4222-8333-944455556666</uuid>|' \
+	"$T/xml/gpu-passthrough.xml" >"$tmp/strict.xml"
+
+# ----- memtyped down, memtype.ko loaded: the hook plans offline -------------
+# As root only (the module takes policies from CAP_SYS_ADMIN). The device
+# is a regular file here, so the plan is made for real and its hand-over
+# to the module fails the way a wrong device fails; the rig
+# (tests/kmod) has the real module. memtypectl gets the fixture host and
+# a policy through $MEMTYPECTL, a wrapper.
+if ((EUID == 0)); then
+	intel=$T/roots/intel-client
+	[[ -d $intel ]] || intel=$B/tests/roots/intel-client
+	: >"$tmp/fake-memtype"
+	printf '{ "schema": "memtype.policy/1", "mode": "balanced" }\n' >"$tmp/offline.json"
+	printf '{ "schema": "memtype.policy/1", "mode": "balanced", "strict": true }\n' \
+		>"$tmp/offline-strict.json"
+	for pol in offline offline-strict; do
+		printf '#!/bin/sh\nexec %q --root %q --policy %q "$@"\n' "$ctl" "$intel" \
+			"$tmp/$pol.json" >"$tmp/ctl-$pol"
+		chmod +x "$tmp/ctl-$pol"
+	done
+	offline_hook() {
+		rc=0
+		MEMTYPE_DEVICE=$tmp/fake-memtype MEMTYPECTL=$tmp/ctl-$1 \
+			"$hookbin" "$2" "$3" begin - <"$4" >"$tmp/out" 2>"$tmp/err" || rc=$?
+		last="memtype-hook $2 $3 (memtyped down, $1 policy, $(basename "$4"))"
+	}
+	offline_hook offline venus prepare "$T/xml/venus-cmdline.xml"
+	expect_rc 0 && expect_no_out &&
+		expect_err '^memtype hook: prepare venus: memtyped is down and .*fake-memtype: GET_INFO: .*; IGNORE_GUEST_PAT stays enabled$'
+	offline_hook offline plain start "$T/xml/plain.xml"
+	expect_rc 0 && expect_err "memtyped is down; the offline plan keeps KVM's defaults"
+	# A plan error refuses the start in strict mode, offline as online.
+	offline_hook offline-strict strict-guest prepare "$tmp/strict.xml"
+	expect_rc 1 && expect_no_out &&
+		expect_err '^memtype hook: prepare strict-guest refused \(offline plan, memtyped is down\)' &&
+		expect_err 'device-not-found'
+	# Not before QEMU exists: no offline plan, the usual line.
+	offline_hook offline-strict strict-guest started "$tmp/strict.xml"
+	expect_rc 0 && expect_err 'memtyped unavailable'
+	# No module: nothing to hand a plan to, so no offline plan either.
+	rc=0
+	MEMTYPE_DEVICE=$tmp/none MEMTYPECTL=$tmp/ctl-offline-strict \
+		"$hookbin" strict-guest prepare begin - <"$tmp/strict.xml" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	last="memtype-hook strict-guest prepare (memtyped down, no module)"
+	expect_rc 0 && expect_err 'memtyped unavailable \(not running'
+else
+	echo "NOTE: not root: skipping the hook's offline plan"
+fi
+
 # ----- with memtyped --------------------------------------------------------
 
 if [[ ! -x $daemon ]]; then
@@ -207,11 +260,6 @@ cat >"$tmp/policy.json" <<'EOF'
 }
 EOF
 pol=(--policy "$tmp/policy.json")
-# A strict VM whose hostdev the host lacks: a plan error.
-sed -e "s|<address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>|<address domain='0x0000' bus='0x7e' slot='0x1f' function='0x7'/>|" \
-	-e 's|<name>[^<]*</name>|<name>strict-guest</name>|' \
-	-e 's|<uuid>[^<]*</uuid>|<uuid>5a0c3e2f-1111-4222-8333-944455556666</uuid>|' \
-	"$T/xml/gpu-passthrough.xml" >"$tmp/strict.xml"
 
 "$daemon" --root "$root" --no-libvirt --no-udev --state "$tmp/state.json" --socket "$sock" \
 	"${pol[@]}" --policy-dir "$tmp/policy.d" --log-level debug >"$tmp/memtyped.log" 2>&1 &
