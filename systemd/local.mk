@@ -8,6 +8,8 @@ systemdsystemunit_DATA = systemd/memtyped.service systemd/memtyped.socket
 # those names let automake install them without install hooks.
 sysusers_DATA = systemd/sysusers.d/memtype.conf
 tmpfiles_DATA = systemd/tmpfiles.d/memtype.conf
+# memtype.ko at boot, before memtyped and libvirtd (a no-op without it).
+modulesload_DATA = systemd/modules-load.d/memtype.conf
 # _SCRIPTS: installed executable, as libvirt runs only executable hooks.
 libvirthook_SCRIPTS = systemd/50-memtype
 
@@ -29,13 +31,16 @@ systemd/sysusers.d/memtype.conf: $(srcdir)/systemd/memtype.sysusers Makefile
 	$(systemd_generate)
 systemd/tmpfiles.d/memtype.conf: $(srcdir)/systemd/memtype.tmpfiles Makefile
 	$(systemd_generate)
+systemd/modules-load.d/memtype.conf: $(srcdir)/systemd/memtype.modules-load Makefile
+	$(systemd_generate)
 systemd/50-memtype: $(srcdir)/systemd/50-memtype.in Makefile
 	$(systemd_generate) && chmod +x $@
 
-CLEANFILES += $(systemdsystemunit_DATA) $(sysusers_DATA) $(tmpfiles_DATA) \
+CLEANFILES += $(systemdsystemunit_DATA) $(sysusers_DATA) $(tmpfiles_DATA) $(modulesload_DATA) \
 	$(libvirthook_SCRIPTS)
 EXTRA_DIST += systemd/memtyped.service.in systemd/memtyped.socket.in \
-	systemd/memtype.sysusers systemd/memtype.tmpfiles systemd/50-memtype.in
+	systemd/memtype.sysusers systemd/memtype.tmpfiles systemd/50-memtype.in \
+	systemd/memtype.modules-load
 
 dist_man_MANS += man/memtyped.8
 
