@@ -119,8 +119,15 @@ static void run_applier(struct manager *m, struct vm_record *rec, const struct p
 			 m->applier.ops->name, strerror(-r));
 		return;
 	}
-	if (step != STEP_FORGET)
-		record_apply_result(rec, &res);
+	if (step == STEP_FORGET)
+		return;
+	record_apply_result(rec, &res);
+	/* DESIGN.md "Data model": after start, KVM's own count confirms or
+	 * refutes the prediction of non-coherent DMA. */
+	if (res.readback && rec->noncoherent_dma != (res.noncoherent > 0))
+		log_vm(LOG_WARNING, rec->name, "noncoherent-mismatch", rec->disable_quirks_mask,
+		       "non-coherent DMA predicted %s, but KVM counts %d non-coherent device(s)",
+		       rec->noncoherent_dma ? "on" : "off", res.noncoherent);
 }
 
 static int store_plan(struct vm_record *rec, const struct plan *p)
