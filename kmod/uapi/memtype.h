@@ -29,8 +29,10 @@
 #define MEMTYPE_DEVICE_NAME	"memtype"
 #define MEMTYPE_ABI_VERSION	1
 
-/* Not registered in ioctl-number.rst; private to /dev/memtype. The numbers
- * carry no size (as in VFIO): argsz versions the structs. */
+/*
+ * Not registered in ioctl-number.rst; private to /dev/memtype. The numbers
+ * carry no size (as in VFIO): argsz versions the structs.
+ */
 #define MEMTYPE_IOC_MAGIC	0xEA
 
 /* KVM_X86_QUIRK_* bits 0..10 (FACTS §1.1). */
