@@ -37,8 +37,10 @@
 
 #define HOOK_METHOD	  "io.memtype.Manager.Hook"
 #define HOOK_PLAN_REFUSED "io.memtype.Manager.PlanRefused"
-/* Far above any domain XML; what is beyond is drained and dropped. */
-#define HOOK_XML_MAX		  (8u << 20)
+/* What the domain XML parser takes (VM_XML_MAX_BYTES) and memtyped accepts
+ * from root; far above any real domain. Beyond, it is drained and
+ * dropped, and the hook says so. */
+#define HOOK_XML_MAX		  (4u << 20)
 #define HOOK_TIMEOUT_DEFAULT_MSEC 3000
 #define HOOK_TIMEOUT_MAX_MSEC	  600000
 #define LIBVIRT_RUN_DIR_DEFAULT	  "/run/libvirt/qemu"
@@ -88,13 +90,15 @@ struct hook {
 
 /* Read all of stdin, so that libvirt's writer never meets a closed pipe,
  * keeping at most HOOK_XML_MAX bytes. Returns the text, or NULL when there
- * is none, it was too large, held a NUL or could not be read. */
-static char *drain_stdin(void)
+ * is none, it was too large (*ret_too_large), held a NUL or could not be
+ * read. */
+static char *drain_stdin(bool *ret_too_large)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, alloc = 0;
 	bool overflow = false;
 
+	*ret_too_large = false;
 	if (isatty(STDIN_FILENO))
 		return NULL;
 	for (;;) {
@@ -130,6 +134,7 @@ static char *drain_stdin(void)
 		else
 			overflow = true;
 	}
+	*ret_too_large = overflow && len >= HOOK_XML_MAX;
 	if (overflow || !buf || len == 0)
 		return NULL;
 	buf[len] = '\0';
@@ -331,7 +336,8 @@ static bool offline_possible(const struct hook *h)
 	       access(memtypectl_path(), X_OK) == 0;
 }
 
-/* memtypectl --xml /dev/stdin hook-offline -- NAME PHASE, the XML on a
+/* memtypectl --xml /proc/self/fd/0 hook-offline -- NAME PHASE (/dev/stdin
+ * needs udev), the XML on a
  * pipe, within the hook's deadline. Its exit status 1 refuses the start
  * (it said why); anything else fails open. */
 static int run_offline(const struct hook *h, const char *why_down)
@@ -351,7 +357,7 @@ static int run_offline(const struct hook *h, const char *why_down)
 	if (pid == 0) {
 		if (dup2(fds[0], STDIN_FILENO) < 0)
 			_exit(127);
-		execl(memtypectl_path(), "memtypectl", "--xml", "/dev/stdin", "hook-offline", "--",
+		execl(memtypectl_path(), "memtypectl", "--xml", "/proc/self/fd/0", "hook-offline", "--",
 		      h->vm, h->phase_name, (char *)NULL);
 		_exit(127);
 	}
@@ -402,6 +408,7 @@ static int run_hook(const struct hook *h, const char *socket)
 int hook_main(int argc, char **argv, const char *socket)
 {
 	_cleanup_free_ char *xml = NULL;
+	bool too_large;
 	struct hook h = {
 		.vm = argv[0],
 		.phase_name = argv[1],
@@ -412,9 +419,12 @@ int hook_main(int argc, char **argv, const char *socket)
 
 	/* A daemon that closes on us must not kill the hook mid-write. */
 	signal(SIGPIPE, SIG_IGN);
-	xml = drain_stdin();
+	xml = drain_stdin(&too_large);
 	if (!h.phase)
 		return MT_EXIT_SUCCESS;
+	if (h.phase->send_xml && too_large)
+		return fail_open(&h, "domain XML not read",
+				 "larger than 4 MiB, more than memtype plans");
 	if (h.phase->send_xml)
 		h.xml = xml;
 	if (h.phase->read_pid)

@@ -248,7 +248,7 @@ static const struct bit_name state_names[] = {
 	{ MEMTYPE_STATE_LAYOUT_MISMATCH, "layout-mismatch" },
 	{ MEMTYPE_STATE_MISSED_EVENTS, "missed-events" },
 	{ MEMTYPE_STATE_TABLE_FULL, "table-full" },
-	{ MEMTYPE_STATE_NO_SUPPORTED, "no-supported-mask" },
+	{ MEMTYPE_STATE_NO_SUPPORTED, "awaiting-supported-mask" },
 };
 
 static const struct bit_name vm_state_names[] = {

@@ -113,6 +113,7 @@ void varlink_server_limits_default(struct varlink_server_limits *ret)
 {
 	*ret = (struct varlink_server_limits){
 		.max_message = VARLINK_MESSAGE_MAX_DEFAULT,
+		.max_message_privileged = 8 * 1024 * 1024 + 64 * 1024,
 		.max_connections = 256,
 		.max_per_uid = 32,
 		.max_output = 8 * 1024 * 1024,
@@ -819,7 +820,10 @@ static void server_add_connection(struct varlink_server *s, int fd)
 	s->connections = c;
 	s->n_connections++;
 	s->stats.accepted++;
-	if (varlink_framer_init(&c->framer, s->limits.max_message) < 0 || connection_add_sources(c) < 0)
+	if (varlink_framer_init(&c->framer, peer.privileged && s->limits.max_message_privileged
+							? s->limits.max_message_privileged
+							: s->limits.max_message) < 0 ||
+	    connection_add_sources(c) < 0)
 		connection_close(c);
 }
 

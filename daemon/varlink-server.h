@@ -25,6 +25,9 @@ struct varlink_request;
 
 struct varlink_server_limits {
 	size_t max_message;          /* bytes of one incoming message */
+	size_t max_message_privileged; /* the same for uid 0 and the privileged
+					* group (the libvirt hook's domain XML);
+					* 0: max_message */
 	unsigned max_connections;    /* all peers together */
 	unsigned max_per_uid;        /* connections of one uid (not uid 0) */
 	size_t max_output;           /* bytes queued for one peer; beyond: drop it */
@@ -33,10 +36,11 @@ struct varlink_server_limits {
 				      * message; 0: never */
 };
 
-/* The defaults memtyped uses: 1 MiB messages (domain XML is bounded at
- * 4 MiB by the parser, but a hook's XML is far smaller; the Register/Hook
- * callers are told by InvalidParameter), 256 connections, 32 per uid, 8 MiB
- * of output, 60 s idle. */
+/* The defaults memtyped uses: 1 MiB messages from anyone, and from
+ * privileged peers room for a domain XML as large as the parser takes
+ * (4 MiB, escaped in JSON: 8 MiB + 64 KiB), so that the hook, which runs
+ * as root, is never refused a domain the parser would read; 256
+ * connections, 32 per uid, 8 MiB of output, 60 s idle. */
 void varlink_server_limits_default(struct varlink_server_limits *ret);
 
 /* What the daemon tells GetInfo. */

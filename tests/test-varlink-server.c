@@ -297,7 +297,7 @@ static void server_start_limits(size_t max_message, unsigned max_connections, un
 
 	varlink_server_limits_default(&l);
 	if (max_message)
-		l.max_message = max_message;
+		l.max_message = l.max_message_privileged = max_message;
 	if (max_connections)
 		l.max_connections = max_connections;
 	if (max_per_uid)
@@ -972,6 +972,54 @@ START_TEST(test_privileged_method)
 }
 END_TEST
 
+/* A message above max_message but within max_message_privileged: served
+ * for privileged peers (the hook's large domain XML), and a protocol
+ * error that closes the connection for the others. */
+static int child_large_message(void *arg)
+{
+	int i = *(int *)arg;
+	_cleanup_(varlink_client_freep) struct varlink_client *c = NULL;
+	struct varlink_client_reply r = { 0 };
+	char params[2100];
+	int ret;
+
+	if (privilege_cases[i].drop)
+		CHILD_ASSERT(drop_privileges(privilege_cases[i].gid, privilege_cases[i].groups,
+					     privilege_cases[i].n_groups) == 0);
+	snprintf(params, sizeof(params), "{\"text\":\"%02000d\"}", 7);
+	c = child_connect();
+	CHILD_ASSERT(c);
+	ret = child_call(c, IFACE ".Echo", params, &r);
+	if (privilege_cases[i].allowed) {
+		CHILD_ASSERT(ret == 0);
+		CHILD_ASSERT(strlen(param_str(&r, "text")) == 2000);
+	} else {
+		CHILD_ASSERT(ret < 0);
+	}
+	varlink_client_reply_done(&r);
+	return 0;
+}
+
+START_TEST(test_privileged_message_limit)
+{
+	struct varlink_server_limits l;
+	int i = _i;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_privileged_message_limit: not root, skipped\n");
+		return;
+	}
+	varlink_server_limits_default(&l);
+	l.max_message = 1024;
+	l.max_message_privileged = 4096;
+	server_start(&l);
+	ck_assert_msg(run_child(child_large_message, &i) == 0, "case \"%s\"",
+		      privilege_cases[i].what);
+	ck_assert_uint_eq(stats().protocol_errors, privilege_cases[i].allowed ? 0 : 1);
+	assert_still_serving();
+}
+END_TEST
+
 /* ----- server: requests that outlive their call or peer ------------------ */
 
 static bool later_pending(void *arg)
@@ -1593,6 +1641,7 @@ static Suite *varlink_server_suite(void)
 	tcase_add_test(tc, test_streaming);
 	tcase_add_test(tc, test_oneway_no_reply);
 	tcase_add_loop_test(tc, test_privileged_method, 0, ELEMENTSOF(privilege_cases));
+	tcase_add_loop_test(tc, test_privileged_message_limit, 0, ELEMENTSOF(privilege_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("framing");

@@ -6,6 +6,11 @@
 # Prints "ok N - ..." / "not ok N - ..." and "daemon-test: N passed, N failed".
 PATH=/usr/sbin:/usr/bin:/bin
 export PATH
+# The hook as libvirt runs it; it finds memtypectl here, not in the
+# configured bindir.
+HOOK=/usr/libexec/memtype/memtype-hook
+MEMTYPECTL=/usr/bin/memtypectl
+export MEMTYPECTL
 n=0
 bad=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -114,7 +119,7 @@ stop_vmm
 
 # memtyped down: the hook plans offline and hands the plan to the module.
 stop_daemon
-memtype-hook dt-two prepare begin - </tmp/dt/two.xml >/tmp/dt/hook.out 2>/tmp/dt/hook.err
+$HOOK dt-two prepare begin - </tmp/dt/two.xml >/tmp/dt/hook.out 2>/tmp/dt/hook.err
 check "offline hook exits 0" test $? = 0
 check "offline hook prints nothing on stdout" test ! -s /tmp/dt/hook.out
 check "offline hook says it planned offline" \
