@@ -20,24 +20,6 @@
 /* Pending plans made offline live this long: the VM is being started now. */
 #define OFFLINE_TTL_MS (300 * 1000)
 
-static void quirk_names(uint64_t mask, char *buf, size_t size)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (unsigned bit = 0; bit < 64 && len < size; bit++) {
-		const char *name = kvm_quirk_name(bit);
-		int n;
-
-		if (!(mask & (UINT64_C(1) << bit)))
-			continue;
-		n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", name ? name : "?");
-		if (n < 0)
-			return;
-		len += (size_t)n;
-	}
-}
-
 int verb_hook_offline(int argc _unused_, char **argv, const struct cli_args *args)
 {
 	_cleanup_free_ struct plan *p = NULL;
@@ -70,7 +52,7 @@ int verb_hook_offline(int argc _unused_, char **argv, const struct cli_args *arg
 				"KVM's defaults\n", phase, vm);
 		return MT_EXIT_SUCCESS;
 	}
-	quirk_names(p->disable_quirks_mask, quirks, sizeof(quirks));
+	kvm_quirk_list(p->disable_quirks_mask, quirks, sizeof(quirks));
 	r = kmod_resolve_vmm_user(NULL, &uid, &any, &err);
 	if (r >= 0)
 		r = kmod_open(&k, &err);

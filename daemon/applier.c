@@ -23,28 +23,6 @@ static bool none_available(void *ctx _unused_, char *reason, size_t reason_size)
 	return false;
 }
 
-/* "CD_NW_CLEARED, IGNORE_GUEST_PAT" into buf, in bit order. */
-static void quirk_list(uint64_t mask, char *buf, size_t size)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (unsigned bit = 0; bit < 64 && len < size; bit++) {
-		const char *name = kvm_quirk_name(bit);
-		int n;
-
-		if (!(mask & (UINT64_C(1) << bit)))
-			continue;
-		if (name)
-			n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", name);
-		else
-			n = snprintf(buf + len, size - len, "%sBIT_%u", len ? ", " : "", bit);
-		if (n < 0)
-			return;
-		len += (size_t)n;
-	}
-}
-
 /* What a plan comes to without the module: why is the reason. */
 static int unapplied_result(const struct plan *p, const char *why, struct apply_result *ret)
 {
@@ -54,7 +32,7 @@ static int unapplied_result(const struct plan *p, const char *why, struct apply_
 	if (!p || !ret)
 		return -EINVAL;
 	if (p->disable_quirks_mask != 0) {
-		quirk_list(p->disable_quirks_mask, quirks, sizeof(quirks));
+		kvm_quirk_list(p->disable_quirks_mask, quirks, sizeof(quirks));
 		res.status = APPLY_MODULE_UNAVAILABLE;
 		snprintf(res.reason, sizeof(res.reason), "%s stay%s enabled: %s", quirks,
 			 strchr(quirks, ',') ? "" : "s", why);
@@ -223,7 +201,7 @@ static void kmod_judge(const struct plan *p, const struct memtype_vm *vm, struct
 		return;
 	}
 	if (missing) {
-		quirk_list(missing, quirks, sizeof(quirks));
+		kvm_quirk_list(missing, quirks, sizeof(quirks));
 		ret->status = APPLY_FAILED;
 		snprintf(ret->reason, sizeof(ret->reason), "%s still enabled in KVM: %s", quirks,
 			 state);

@@ -35,6 +35,9 @@ enum kvm_quirk {
 
 /* Name of a quirk bit without the KVM_X86_QUIRK_ prefix, NULL if unknown. */
 const char *kvm_quirk_name(unsigned bit);
+/* "CD_NW_CLEARED, IGNORE_GUEST_PAT" into buf, in bit order; an unknown
+ * bit as BIT_n. Truncated to size. */
+void kvm_quirk_list(uint64_t mask, char *buf, size_t size);
 /* Bit of a quirk name (with or without the prefix, any case), -EINVAL. */
 int kvm_quirk_from_name(const char *name);
 

@@ -3,6 +3,8 @@
  * by the JSON output, the config parser and the apply path. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <strings.h>
 
 #include "common/macro.h"
@@ -29,6 +31,29 @@ const char *kvm_quirk_name(unsigned bit)
 	if (bit >= ELEMENTSOF(kvm_quirk_names))
 		return NULL;
 	return kvm_quirk_names[bit];
+}
+
+void kvm_quirk_list(uint64_t mask, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+	for (unsigned bit = 0; bit < 64 && len < size; bit++) {
+		const char *name = kvm_quirk_name(bit);
+		int n;
+
+		if (!(mask & (UINT64_C(1) << bit)))
+			continue;
+		if (name)
+			n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", name);
+		else
+			n = snprintf(buf + len, size - len, "%sBIT_%u", len ? ", " : "", bit);
+		if (n < 0)
+			return;
+		len += (size_t)n;
+	}
 }
 
 int kvm_quirk_from_name(const char *name)

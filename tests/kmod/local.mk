@@ -19,7 +19,7 @@ KMOD_RIG_FILES = \
 	tests/kmod/mt-vmm.c \
 	tests/kmod/mt-test.c \
 	bench/kmod-create \
-	bench/kmod-create.c
+	bench/kmod-create-vms.c
 EXTRA_DIST += $(KMOD_RIG_FILES)
 
 KMOD_RIG_WORK = $(abs_top_builddir)/tests/kmod/work
