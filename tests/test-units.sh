@@ -52,15 +52,16 @@ c_define() {
 
 check_generated() {
 	local f ok=1
-	for f in systemd/memtyped.service systemd/memtyped.socket systemd/50-memtype \
-		systemd/sysusers.d/memtype.conf systemd/tmpfiles.d/memtype.conf; do
+	for f in systemd/memtyped.service systemd/memtyped.socket \
+		systemd/sysusers.d/memtype.conf systemd/tmpfiles.d/memtype.conf \
+		systemd/modules-load.d/memtype.conf; do
 		if [[ ! -s $build/$f ]]; then
 			fail "generated: $build/$f missing or empty"
 			ok=0
 		fi
 	done
 	((ok)) || return 1
-	pass "generated: units, snippets and hook script exist"
+	pass "generated: units and snippets exist"
 }
 
 # Copies the units with ExecStart= pointing at the memtyped of this build,
@@ -243,44 +244,20 @@ check_tmpfiles() {
 	EOF
 }
 
-# The installed hook must hand libvirt's arguments and the domain XML on
-# stdin to memtype-hook untouched and return its exit status: run a copy that
-# execs a stand-in which records both.
+# The hook libvirt runs (qemu.d/50-memtype links to it) loads nothing but
+# libc and json-c: it runs five times in every VM's life, and libxml2 (with
+# ICU), libpci and libsystemd cost milliseconds to load each time.
 check_hook() {
-	local hook=$build/systemd/50-memtype fake=$tmp/hook-bin last
+	local hook=$build/memtype-hook needed
 	if [[ ! -x $hook ]]; then
-		fail "hook: $hook is not executable"
+		fail "hook: $hook is not built"
 		return
 	fi
-	if [[ $(head -n 1 "$hook") != "#!/bin/sh" ]]; then
-		fail "hook: does not start with #!/bin/sh"
-		return
-	fi
-	last=$(grep -v '^#' "$hook" | grep -v '^[[:space:]]*$')
-	if [[ $last =~ ^exec\ (/[^[:space:]]*)/memtype-hook\ \"\$@\"$ ]]; then
-		pass "hook: only runs exec ${BASH_REMATCH[1]}/memtype-hook \"\$@\""
+	needed=$(readelf -d "$hook" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | sort | tr '\n' ' ')
+	if [[ $needed == "libc.so.6 libjson-c.so.5 " ]]; then
+		pass "hook: memtype-hook needs only libc and json-c"
 	else
-		fail "hook: expected one line 'exec PKGLIBEXECDIR/memtype-hook \"\$@\"', got: $last"
-		return
-	fi
-	mkdir -p "$fake"
-	cat >"$fake/memtype-hook" <<-'EOF'
-		#!/bin/sh
-		for a in "$@"; do printf '<%s>' "$a"; done >"$HOOK_TEST_OUT.args"
-		cat >"$HOOK_TEST_OUT.stdin"
-		exit 3
-	EOF
-	chmod +x "$fake/memtype-hook"
-	sed "s|^exec /.*/memtype-hook |exec $fake/memtype-hook |" "$hook" >"$tmp/50-memtype"
-	chmod +x "$tmp/50-memtype"
-	printf '<domain type="kvm"><name>vm 1</name></domain>\n' >"$tmp/domain.xml"
-	HOOK_TEST_OUT=$tmp/hook "$tmp/50-memtype" "vm 1" prepare begin - <"$tmp/domain.xml"
-	local rc=$?
-	if [[ $(cat "$tmp/hook.args" 2>/dev/null) == '<vm 1><prepare><begin><->' ]] &&
-		cmp -s "$tmp/domain.xml" "$tmp/hook.stdin" && ((rc == 3)); then
-		pass "hook: passes arguments, stdin and exit status through"
-	else
-		fail "hook: args '$(cat "$tmp/hook.args" 2>/dev/null)', exit $rc, stdin $(cmp -s "$tmp/domain.xml" "$tmp/hook.stdin" && echo same || echo differs)"
+		fail "hook: memtype-hook needs $needed(want only libc.so.6 and libjson-c.so.5)"
 	fi
 }
 
