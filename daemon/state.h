@@ -70,7 +70,7 @@ struct vm_record {
 	uint64_t updated_usec;         /* CLOCK_REALTIME */
 	uint64_t expires_usec;         /* CLOCK_REALTIME; a pending plan
 					* (prepared/starting) expires then; 0 none */
-	/* What the applier read back (issue 4); valid only when readback. */
+	/* What the applier read back from memtype.ko; valid only when readback. */
 	bool readback;
 	uint64_t readback_kvm_mask;     /* bits KVM set itself */
 	uint64_t readback_memtype_mask; /* bits memtype set */
