@@ -58,7 +58,10 @@ int verb_hook_offline(int argc _unused_, char **argv, const struct cli_args *arg
 		r = kmod_open(&k, &err);
 	if (r >= 0) {
 		r = kmod_add_pending(&k, p->vm_uuid, p->disable_quirks_mask, p->kvm_supported_quirks,
-				     OFFLINE_TTL_MS, uid, any, &err);
+				     OFFLINE_TTL_MS, uid,
+				     (any ? MEMTYPE_PENDING_ANY_UID : 0) |
+					     MEMTYPE_PENDING_TRUST_MACHINE_SLICE,
+				     &err);
 		kmod_close(&k);
 	}
 	if (r < 0) {

@@ -170,7 +170,11 @@ static int kmod_set_pending(void *ctx, const struct plan *p, uint64_t ttl_usec,
 	if (ttl_ms > 3600000)
 		ttl_ms = 3600000;
 	r = kmod_add_pending(&k, p->vm_uuid, p->disable_quirks_mask, p->kvm_supported_quirks,
-			     (uint32_t)ttl_ms, a->trusted_uid, a->any_uid, &err);
+			     (uint32_t)ttl_ms, a->trusted_uid,
+			     /* libvirt's QEMU runs in machine.slice under systemd */
+			     (a->any_uid ? MEMTYPE_PENDING_ANY_UID : 0) |
+				     MEMTYPE_PENDING_TRUST_MACHINE_SLICE,
+			     &err);
 	kmod_close(&k);
 	*ret = (struct apply_result){ .status = r < 0 ? APPLY_FAILED : APPLY_PENDING };
 	if (r < 0)

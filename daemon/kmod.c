@@ -129,11 +129,12 @@ static int ioctl_error(struct mt_error *err, const char *what, const char *uuid,
 }
 
 int kmod_add_pending(struct kmod *k, const char *uuid, uint64_t disable, uint64_t supported,
-		     uint32_t ttl_ms, uid_t trusted_uid, bool any_uid, struct mt_error *err)
+		     uint32_t ttl_ms, uid_t trusted_uid, uint32_t trust, struct mt_error *err)
 {
 	struct memtype_pending p = {
 		.argsz = sizeof(p),
-		.flags = MEMTYPE_PENDING_REPLACE | (any_uid ? MEMTYPE_PENDING_ANY_UID : 0),
+		.flags = MEMTYPE_PENDING_REPLACE |
+			 (trust & (MEMTYPE_PENDING_ANY_UID | MEMTYPE_PENDING_TRUST_MACHINE_SLICE)),
 		.disable_quirks = disable,
 		.supported_quirks = supported,
 		.ttl_ms = ttl_ms,
@@ -142,9 +143,15 @@ int kmod_add_pending(struct kmod *k, const char *uuid, uint64_t disable, uint64_
 
 	if (kmod_parse_uuid(uuid, p.uuid) < 0)
 		return mt_error_set(err, -EINVAL, "VM UUID '%s' is not a UUID", uuid ? uuid : "");
-	if (ioctl(k->fd, MEMTYPE_IOC_ADD_PENDING, &p) < 0)
-		return ioctl_error(err, "could not take the pending policy", uuid, 0);
-	return 0;
+	if (ioctl(k->fd, MEMTYPE_IOC_ADD_PENDING, &p) == 0)
+		return 0;
+	if (errno == EINVAL && (p.flags & MEMTYPE_PENDING_TRUST_MACHINE_SLICE)) {
+		/* a module older than the machine.slice flag: trust by euid only */
+		p.flags &= ~MEMTYPE_PENDING_TRUST_MACHINE_SLICE;
+		if (ioctl(k->fd, MEMTYPE_IOC_ADD_PENDING, &p) == 0)
+			return 0;
+	}
+	return ioctl_error(err, "could not take the pending policy", uuid, 0);
 }
 
 int kmod_del_pending(struct kmod *k, const char *uuid, struct mt_error *err)

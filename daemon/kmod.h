@@ -35,9 +35,12 @@ int kmod_refresh_info(struct kmod *k, struct mt_error *err);
 int kmod_parse_uuid(const char *s, uint8_t ret[MEMTYPE_UUID_LEN]);
 void kmod_format_uuid(const uint8_t uuid[MEMTYPE_UUID_LEN], char ret[37]);
 
-/* Register (or replace) the pending policy of the VM with uuid. */
+/* Register (or replace) the pending policy of the VM with uuid. trust: 0 or
+ * MEMTYPE_PENDING_ANY_UID and/or MEMTYPE_PENDING_TRUST_MACHINE_SLICE (also
+ * trust a QEMU in systemd's machine.slice; dropped, with a retry, when an
+ * older module rejects it). */
 int kmod_add_pending(struct kmod *k, const char *uuid, uint64_t disable, uint64_t supported,
-		     uint32_t ttl_ms, uid_t trusted_uid, bool any_uid, struct mt_error *err);
+		     uint32_t ttl_ms, uid_t trusted_uid, uint32_t trust, struct mt_error *err);
 /* Drop it; 0 when there was none. */
 int kmod_del_pending(struct kmod *k, const char *uuid, struct mt_error *err);
 /* The VM created by pid (pid > 0), else the one with uuid. -ENOENT if the

@@ -90,6 +90,8 @@ static int pending_show(struct seq_file *m, void *v)
 		else
 			seq_printf(m, "%u", from_kuid(&init_user_ns,
 						      copy[i].trusted_uid));
+		if (copy[i].flags & MEMTYPE_PENDING_TRUST_MACHINE_SLICE)
+			seq_puts(m, "+machine.slice");
 		seq_printf(m, " %u\n", jiffies_to_msecs(copy[i].expires - now));
 	}
 	kvfree(copy);

@@ -26,6 +26,7 @@
 #define MEMTYPE_VMI_CLAIMED	(1U << 1)	/* took a pending policy for uuid */
 #define MEMTYPE_VMI_POLICY_TYPE	(1U << 2)	/* default/sw-protected VM type */
 #define MEMTYPE_VMI_STALE	(1U << 3)	/* a probe missed after we saw it */
+#define MEMTYPE_VMI_MACHINE_SLICE (1U << 4)	/* creator was in /machine.slice (cgroup v2) */
 
 struct memtype_vm_entry {
 	struct hlist_node by_kvm;	/* memtype.vm_hash, key kvm */

@@ -75,7 +75,8 @@ static long memtype_ioc_add_pending(void __user *ubuf)
 	argsz = memtype_copy_in(&p, sizeof(p), sizeof(p), ubuf);
 	if (argsz < 0)
 		return argsz;
-	if (p.flags & ~(MEMTYPE_PENDING_REPLACE | MEMTYPE_PENDING_ANY_UID))
+	if (p.flags & ~(MEMTYPE_PENDING_REPLACE | MEMTYPE_PENDING_ANY_UID |
+			MEMTYPE_PENDING_TRUST_MACHINE_SLICE))
 		return -EINVAL;
 	if (memtype_uuid_is_null(p.uuid))
 		return -EINVAL;

@@ -12,7 +12,9 @@
  * the entry, under the lock, before KVM frees anything.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#include <linux/cgroup.h>
 #include <linux/jiffies.h>
+#include <linux/kernfs.h>
 #include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -32,6 +34,8 @@
 #endif
 
 #define MEMTYPE_QUIRK_IGNORE_GUEST_PAT	(1ULL << 9)
+
+#define MEMTYPE_MACHINE_SLICE		"machine.slice"
 
 struct memtype_core memtype;
 
@@ -235,7 +239,8 @@ int memtype_pending_add(const struct memtype_pending *req, kuid_t trusted)
 		r = -ENOSPC;
 		goto out;
 	}
-	p->flags = req->flags & MEMTYPE_PENDING_ANY_UID;
+	p->flags = req->flags & (MEMTYPE_PENDING_ANY_UID |
+				 MEMTYPE_PENDING_TRUST_MACHINE_SLICE);
 	memcpy(p->uuid, req->uuid, MEMTYPE_UUID_LEN);
 	p->disable_quirks = req->disable_quirks;
 	p->supported_quirks = req->supported_quirks;
@@ -267,6 +272,68 @@ int memtype_pending_del(const u8 *uuid)
 }
 
 /*
+ * Is current in systemd's machine.slice: is the top-level ancestor of its
+ * cgroup on the default (v2) hierarchy named "machine.slice"? Runs in the
+ * kretprobe return handler (atomic, preemption off): no sleeping, no mutex.
+ *
+ * Name accessor: cgroup_name() is an inline wrapper of kernfs_name(), which
+ * is not exported (Debian 6.12's and 6.1's Module.symvers list neither;
+ * cgroup_path_ns() is, but takes css_set_lock with spin_lock_irq and would
+ * re-enable interrupts here; kernfs_path_from_node() formats whole paths).
+ * So the name is read from cgrp->kn->name under rcu_read_lock(), which is
+ * safe here: current's css_set and its cgroups are RCU-protected (cgroups
+ * are freed after a grace period), each cgroup holds a reference on its kn
+ * until it is freed, and the parents are pinned by the child; kernfs_name()
+ * only takes kernfs_rename_lock against renames, and the default hierarchy
+ * has none (cgroup v2's kernfs_syscall_ops have no .rename, only v1's do),
+ * so a v2 cgroup's name is fixed from mkdir to free. rcu_dereference(): kn
+ * ->name is a plain pointer up to 6.14 and __rcu from 6.15.
+ *
+ * Only the top level counts: a "machine.slice" deeper in the tree may be
+ * made by anyone with a delegated subtree (systemd user instances). No
+ * cgroup v2 mounted (everyone in the root cgroup) or the root cgroup
+ * itself: not in machine.slice.
+ */
+static bool memtype_current_in_machine_slice(void)
+{
+	bool in = false;
+#ifdef CONFIG_CGROUPS
+	struct cgroup *cgrp, *parent;
+	const char *name;
+
+	rcu_read_lock();
+	cgrp = task_dfl_cgroup(current);
+	parent = cgrp ? cgroup_parent(cgrp) : NULL;
+	if (parent) {
+		while (cgroup_parent(parent)) {	/* up to the child of the root */
+			cgrp = parent;
+			parent = cgroup_parent(cgrp);
+		}
+		name = cgrp->kn ? rcu_dereference(cgrp->kn->name) : NULL;
+		in = name && !strcmp(name, MEMTYPE_MACHINE_SLICE);
+	}
+	rcu_read_unlock();
+#endif
+	return in;
+}
+
+/*
+ * Does the pending policy p trust the creator of e? Its euid is the
+ * trusted uid, or p says ANY_UID, or p trusts machine.slice and the
+ * creator was in it when it created the VM.
+ */
+static bool vm_trusted_locked(const struct memtype_vm_entry *e,
+			      const struct memtype_pending_entry *p)
+{
+	if (p->flags & MEMTYPE_PENDING_ANY_UID)
+		return true;
+	if (uid_eq(e->euid, p->trusted_uid))
+		return true;
+	return (p->flags & MEMTYPE_PENDING_TRUST_MACHINE_SLICE) &&
+	       (e->internal & MEMTYPE_VMI_MACHINE_SLICE);
+}
+
+/*
  * The VM e (usable, kvm valid) was created by a process whose argv says
  * "-uuid uuid": give it the pending policy for uuid if it may have it.
  */
@@ -294,8 +361,7 @@ static void vm_claim_locked(struct memtype_vm_entry *e, const u8 *uuid,
 	p = pending_find_locked(uuid);
 	if (!p)
 		return;
-	if (!(p->flags & MEMTYPE_PENDING_ANY_UID) &&
-	    !uid_eq(e->euid, p->trusted_uid)) {
+	if (!vm_trusted_locked(e, p)) {
 		e->state |= MEMTYPE_VM_UNTRUSTED;
 		return;
 	}
@@ -330,6 +396,8 @@ void memtype_vm_created(struct kvm *kvm, unsigned long type)
 	struct memtype_vm_entry *e;
 	u64 quirks = READ_ONCE(kvm->arch.disabled_quirks);
 	bool layout_ok = memtype_layout_ok(kvm, quirks);
+	/* Recorded now: the argv fallback claims later, from a work item. */
+	bool machine_slice = memtype_current_in_machine_slice();
 	u8 uuid[MEMTYPE_UUID_LEN];
 	bool queue = false;
 	unsigned long flags;
@@ -370,7 +438,7 @@ void memtype_vm_created(struct kvm *kvm, unsigned long type)
 	e->tgid = task_tgid_nr(current);
 	e->euid = current_euid();
 	e->state = 0;
-	e->internal = 0;
+	e->internal = machine_slice ? MEMTYPE_VMI_MACHINE_SLICE : 0;
 	memset(e->uuid, 0, sizeof(e->uuid));
 	e->kvm_quirks = quirks;
 	e->memtype_quirks = 0;

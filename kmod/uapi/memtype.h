@@ -15,6 +15,12 @@
  * (EPERM otherwise). Reading (GET_INFO, GET_VMS) is open to whoever can open
  * the device (0600 root by default).
  *
+ * ABI additions (version stays 1; old modules reject what they do not know
+ * with EINVAL, as above):
+ *   - MEMTYPE_PENDING_TRUST_MACHINE_SLICE (ADD_PENDING flag, bit 2): also
+ *     trust a creator in systemd's machine.slice cgroup (cgroup v2).
+ *     Userspace that sets it may retry without it on EINVAL.
+ *
  * Quirk masks are KVM_X86_QUIRK_* bit masks (KVM_CAP_DISABLE_QUIRKS2). The
  * module never sets a bit outside the supported mask the daemon passes
  * (KVM_CHECK_EXTENSION(KVM_CAP_DISABLE_QUIRKS2) on /dev/kvm: struct kvm_caps
@@ -83,6 +89,15 @@ struct memtype_info {
 /* ADD_PENDING flags */
 #define MEMTYPE_PENDING_REPLACE	(1U << 0) /* replace an existing entry for uuid (else EEXIST) */
 #define MEMTYPE_PENDING_ANY_UID	(1U << 1) /* trust a creator of any euid (tests; non-libvirt VMMs) */
+/*
+ * Also trust a creator whose cgroup on the default (v2) hierarchy is in
+ * /machine.slice or below it (systemd puts libvirt's QEMU in
+ * machine.slice/machine-qemu\x2dN\x2dNAME.scope), whatever its euid.
+ * Only the top-level /machine.slice counts: a "machine.slice" deeper in
+ * the tree (e.g. in a delegated user subtree) does not. No cgroup v2, or
+ * the root cgroup: not in machine.slice. trusted_uid is still honoured.
+ */
+#define MEMTYPE_PENDING_TRUST_MACHINE_SLICE (1U << 2)
 
 struct memtype_pending {
 	__u32 argsz;

@@ -9,6 +9,9 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t debugfs debugfs /sys/kernel/debug
+# cgroup v2, as systemd mounts it (mt-test's machine.slice case makes its
+# cgroups here; everything else stays in the root cgroup)
+mount -t cgroup2 none /sys/fs/cgroup
 mount -t tmpfs tmp /tmp
 echo 1 >/proc/sys/kernel/printk_ratelimit 2>/dev/null
 

@@ -18,6 +18,9 @@
  *   -kvm-default M       disabled_quirks KVM sets by itself on a new VM here
  *   -cycles N            create/destroy cycles (default 1000)
  *
+ * The machine.slice case mounts cgroup2 on /sys/fs/cgroup if it is not
+ * mounted there (init.sh does it) and makes cgroups under it.
+ *
  * What is "in force" is checked two ways: the module's read-back
  * (GET_VMS) and KVM's behaviour. FIX_HYPERCALL_INSN (0x20) is observable:
  * with the quirk on, KVM rewrites a guest VMCALL into VMMCALL; with it
@@ -37,6 +40,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/klog.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -888,6 +892,184 @@ static void t_untrusted(void)
 	end("an untrusted creator (euid 1000, trusted_uid 0) does not get the policy; trusted_uid and ANY_UID are honoured");
 }
 
+/* ------------------------------------------------------ machine.slice trust */
+
+#define CG_ROOT		"/sys/fs/cgroup"
+#define CG_SCOPE	CG_ROOT "/machine.slice/machine-qemu-test.scope"
+#define CG_OTHER	CG_ROOT "/other.slice/test.scope"
+#define CG_NESTED	CG_ROOT "/other.slice/machine.slice/machine-qemu-nested.scope"
+#define DEFER_ARGV	"/sys/module/memtype/parameters/defer_argv"
+
+/* cgroup2 on /sys/fs/cgroup and the test cgroups; 0 or -errno. */
+static int cg_setup(void)
+{
+	static const char *const dirs[] = {
+		CG_ROOT "/machine.slice", CG_SCOPE, CG_ROOT "/other.slice", CG_OTHER,
+		CG_ROOT "/other.slice/machine.slice", CG_NESTED, NULL
+	};
+	int i;
+
+	if (access(CG_ROOT "/cgroup.procs", F_OK) < 0) {
+		mkdir(CG_ROOT, 0755);
+		if (mount("none", CG_ROOT, "cgroup2", 0, NULL) < 0)
+			return -errno;
+	}
+	for (i = 0; dirs[i]; i++)
+		if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST)
+			return -errno;
+	return 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Move pid into cgroup dir; 0 if /proc/PID/cgroup then says so. */
+static int cg_move(pid_t pid, const char *dir)
+{
+	char path[256], text[32], line[256] = "";
+	FILE *f;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(text, sizeof(text), "%d\n", (int)pid);
+	r = write_file(path, text);
+	if (r)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	line[strcspn(line, "\n")] = 0;
+	if (strncmp(line, "0::", 3) || strcmp(line + 3, dir + strlen(CG_ROOT))) {
+		note("/proc/%d/cgroup: '%s', want 0::%s", (int)pid, line, dir + strlen(CG_ROOT));
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * An mt-vmm with euid 1000 for a pending policy (trusted_uid 0, flags),
+ * put into cgroup dir (NULL: stays in the root cgroup) before it creates
+ * its VM. Returns the VM's state, or 0 on a setup error (noted).
+ */
+static uint32_t slice_vm(const char *what, uint32_t flags, const char *dir, uint8_t u[16],
+			 struct vmm *v, struct memtype_vm *m)
+{
+	char us[37];
+	int r, n;
+
+	uuid_new(u);
+	r = add_pending(u, POLICY, supported, flags, 0);
+	CHECK(r == 0, "%s: ADD_PENDING flags 0x%x: %s", what, flags, strerror(-r));
+	r = vmm_spawn(v, uuid_str(u, us), 1000, "guest=rig");
+	CHECK(r == 0, "%s: spawn: %s", what, strerror(-r));
+	if (r)
+		return 0;
+	if (dir) {
+		r = cg_move(v->pid, dir);
+		CHECK(r == 0, "%s: move pid %d to %s: %s", what, v->pid, dir, strerror(-r));
+	}
+	r = vmm_cmd(v, "vm");
+	CHECK(r == 0, "%s: vm: %s", what, v->reply);
+	memset(m, 0, sizeof(*m));
+	n = vm_of(v->pid, m);
+	CHECK(n == 1, "%s: GET_VMS: %d", what, n);
+	return n == 1 ? m->state : 0;
+}
+
+static void expect_slice_untrusted(const char *what, uint32_t flags, const char *dir)
+{
+	struct memtype_vm m;
+	struct vmm v;
+	uint8_t u[16];
+	uint32_t st = slice_vm(what, flags, dir, u, &v, &m);
+
+	CHECK(!(st & MEMTYPE_VM_APPLIED) && m.memtype_quirks == 0 &&
+	      m.disabled_quirks == kvm_default, "%s: got the policy", what);
+	CHECK(st & MEMTYPE_VM_UNTRUSTED, "%s: state 0x%x lacks UNTRUSTED", what, st);
+	if (bad)
+		vm_note(what, &m);
+	vmm_stop(&v);
+	del_pending(u);
+}
+
+static void t_machine_slice(void)
+{
+	struct memtype_vm m;
+	struct vmm v;
+	uint8_t u[16];
+	uint32_t st;
+	int r, i;
+
+	begin();
+	r = cg_setup();
+	CHECK(r == 0, "cgroup2 on " CG_ROOT ", test cgroups: %s", strerror(-r));
+	if (r) {
+		end("machine.slice trust: no cgroup2");
+		return;
+	}
+	/* the flag, euid 1000 (trusted_uid 0), in /machine.slice/...scope */
+	st = slice_vm("flag, machine.slice", MEMTYPE_PENDING_TRUST_MACHINE_SLICE, CG_SCOPE, u, &v,
+		      &m);
+	{
+		uint32_t want = MEMTYPE_VM_APPLIED | MEMTYPE_VM_AT_CREATE | MEMTYPE_VM_BEFORE_ENTRY;
+
+		CHECK((st & want) == want && !(st & MEMTYPE_VM_UNTRUSTED) &&
+		      m.memtype_quirks == POLICY && m.disabled_quirks == (kvm_default | POLICY),
+		      "flag, machine.slice: not applied at creation (state 0x%x)", st);
+		if (bad)
+			vm_note("flag, machine.slice", &m);
+	}
+	CHECK(vmm_cmd(&v, "vcpu 0") == 0, "vcpu: %s", v.reply);
+	r = hc_disabled(&v, 0);
+	CHECK(r == 1, "machine.slice VM: FIX_HYPERCALL_INSN not disabled (%d: %s)", r, v.reply);
+	vmm_stop(&v);
+	del_pending(u);
+	/* the same in the argv fallback: the cgroup is the creator's, recorded at creation */
+	r = write_file(DEFER_ARGV, "1");
+	CHECK(r == 0, DEFER_ARGV ": %s", strerror(-r));
+	if (!r) {
+		st = slice_vm("flag, machine.slice, argv fallback",
+			      MEMTYPE_PENDING_TRUST_MACHINE_SLICE, CG_SCOPE, u, &v, &m);
+		for (i = 0; i < 100 && !(st & (MEMTYPE_VM_APPLIED | MEMTYPE_VM_UNTRUSTED)); i++) {
+			usleep(20000);
+			if (vm_of(v.pid, &m) == 1)
+				st = m.state;
+		}
+		CHECK((st & MEMTYPE_VM_APPLIED) && !(st & MEMTYPE_VM_AT_CREATE) &&
+		      !(st & MEMTYPE_VM_UNTRUSTED) && m.memtype_quirks == POLICY,
+		      "argv fallback, machine.slice: not applied (state 0x%x)", st);
+		if (bad)
+			vm_note("argv fallback", &m);
+		vmm_stop(&v);
+		del_pending(u);
+		r = write_file(DEFER_ARGV, "0");
+		CHECK(r == 0, DEFER_ARGV " reset: %s", strerror(-r));
+	}
+	/* without the flag: euid only */
+	expect_slice_untrusted("no flag, machine.slice", 0, CG_SCOPE);
+	/* the flag, but elsewhere */
+	expect_slice_untrusted("flag, other.slice", MEMTYPE_PENDING_TRUST_MACHINE_SLICE, CG_OTHER);
+	expect_slice_untrusted("flag, other.slice/machine.slice",
+			       MEMTYPE_PENDING_TRUST_MACHINE_SLICE, CG_NESTED);
+	expect_slice_untrusted("flag, root cgroup", MEMTYPE_PENDING_TRUST_MACHINE_SLICE, NULL);
+	end("TRUST_MACHINE_SLICE: an euid-1000 creator in /machine.slice gets the policy (at creation "
+	    "and via the argv fallback); not without the flag, nor in other.slice, a nested "
+	    "machine.slice or the root cgroup");
+}
+
 static void t_conflict(void)
 {
 	struct memtype_vm ma, mb;
@@ -1510,7 +1692,11 @@ static void t_reload_live(void)
 	fflush(stdout);
 	bg = fork();
 	if (bg == 0) {
-		long c = vmm_cycles(NULL, cycles / 2 > 100 ? cycles / 2 : 100, 2, NULL);
+		long c;
+
+		/* an inherited /dev/memtype fd would pin the module until we exit */
+		mt_close();
+		c = vmm_cycles(NULL, cycles / 2 > 100 ? cycles / 2 : 100, 2, NULL);
 
 		_exit(c > 0 ? 0 : 1);
 	}
@@ -1653,6 +1839,7 @@ int main(int argc, char **argv)
 	t_untouched();
 	t_unsupported();
 	t_untrusted();
+	t_machine_slice();
 	t_conflict();
 	t_vmm_cap();
 	t_late_apply();
