@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "kmod/uapi/memtype.h"
+#include "tests/kmod/rig-module.h"
 
 #define POLICY 0x22ULL /* CD_NW_CLEARED | FIX_HYPERCALL_INSN */
 
@@ -94,23 +95,12 @@ static double quantile(const double *v, int n, double q)
 	return r;
 }
 
-/* see tests/kmod/mt-test.c: no other vCPU runs while ftrace patches kvm.ko */
+/* No other vCPU runs while ftrace patches kvm.ko (tests/kmod/rig-module.h). */
 static void cpus_online(int on)
 {
-	long n = sysconf(_SC_NPROCESSORS_CONF), c;
 	char path[64];
 
-	for (c = 1; c < n; c++) {
-		int fd;
-
-		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%ld/online", c);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (write(fd, on ? "1" : "0", 1) < 0)
-			(void)0;
-		close(fd);
-	}
+	(void)rig_cpus_online(on, path, sizeof(path));
 }
 
 /* --- the peer: a bare kretprobe event through tracefs ---------------------- */
@@ -248,14 +238,8 @@ static long ring_entries(void)
 
 static int load(void)
 {
-	int fd = open(ko, O_RDONLY | O_CLOEXEC), r;
+	int r = rig_load_module(ko);
 
-	if (fd < 0)
-		return -errno;
-	cpus_online(0);
-	r = syscall(SYS_finit_module, fd, "", 0) < 0 ? -errno : 0;
-	cpus_online(1);
-	close(fd);
 	if (r == -EEXIST)
 		r = 0;
 	if (!r && mfd < 0)
@@ -265,22 +249,18 @@ static int load(void)
 
 static int unload(void)
 {
-	int i;
+	int i, r = 0;
 
 	if (mfd >= 0)
 		close(mfd);
 	mfd = -1;
 	for (i = 0; i < 100; i++) {
-		int r;
-
-		cpus_online(0);
-		r = syscall(SYS_delete_module, "memtype", O_NONBLOCK) == 0 || errno == ENOENT;
-		cpus_online(1);
-		if (r)
+		r = rig_unload_module();
+		if (r == 0 || r == -ENOENT)
 			return 0;
 		usleep(10000);
 	}
-	return -errno;
+	return r;
 }
 
 static int pending(void)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The libvirt QEMU hook (FACTS §5): NAME PHASE SUBPHASE EXTRA, the domain
  * XML on stdin. Run as `memtypectl libvirt-hook` and as the small
- * memtype-hook binary that qemu.d/50-memtype calls, which links only
- * json-c and the varlink client so that a VM start does not pay for
- * loading libxml2, libpci and libsystemd five times. libvirt runs it synchronously, with no timeout and
- * with the domain locked, on every VM start, so it stays small: drain the
+ * memtype-hook binary that qemu.d/50-memtype links to, which loads only
+ * libc and json-c so that a VM start does not pay for loading libxml2,
+ * libpci and libsystemd five times. libvirt runs it synchronously, with
+ * no timeout and with the domain locked, on every VM start, so it stays
+ * small: drain the
  * domain XML from stdin, make one varlink call to memtyped with a short
  * deadline, never call libvirt, never read the host. It fails open: when
  * memtyped is down, slow or broken the VM starts with KVM's defaults (which
@@ -12,26 +13,25 @@
  * memtyped fails a start, and nothing ever fails `reconnect`, because
  * libvirt kills a running VM whose reconnect hook fails. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include <json-c/json.h>
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <sys/un.h>
 
-#include "common/fileio.h"
-#include "common/json-util.h"
 #include "cli/hook.h"
 #include "cli/online-error.h"
 #include "cli/output.h"
+#include "common/fileio.h"
+#include "common/json-util.h"
 #include "common/macro.h"
 #include "daemon/varlink-client.h"
 
@@ -186,21 +186,6 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static int write_all_fd(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* ----- output: nothing on stdout, ever -------------------------------------- */
 
 /* One entry in the journal through its native protocol (one datagram of
@@ -336,10 +321,9 @@ static bool offline_possible(const struct hook *h)
 	       access(memtypectl_path(), X_OK) == 0;
 }
 
-/* memtypectl --xml /proc/self/fd/0 hook-offline -- NAME PHASE (/dev/stdin
- * needs udev), the XML on a
- * pipe, within the hook's deadline. Its exit status 1 refuses the start
- * (it said why); anything else fails open. */
+/* memtypectl --xml /proc/self/fd/0 hook-offline -- NAME PHASE, the XML on
+ * a pipe (/dev/stdin needs udev), within the hook's deadline. Its exit
+ * status 1 refuses the start (it said why); anything else fails open. */
 static int run_offline(const struct hook *h, const char *why_down)
 {
 	uint64_t deadline = now_usec() + hook_timeout_usec();
@@ -362,7 +346,7 @@ static int run_offline(const struct hook *h, const char *why_down)
 		_exit(127);
 	}
 	close(fds[0]);
-	(void)write_all_fd(fds[1], h->xml, strlen(h->xml));
+	(void)write_all(fds[1], h->xml, strlen(h->xml));
 	close(fds[1]);
 	while ((w = waitpid(pid, &status, WNOHANG)) == 0 && now_usec() < deadline)
 		usleep(2000);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Bounded file reads used by the readers of host roots and input files. */
+/* Bounded file reads used by the readers of host roots and input files,
+ * and a complete write. */
 #pragma once
 
 #include <stddef.h>
@@ -8,6 +9,9 @@
 /* Read at most max bytes of path into a NUL-terminated buffer. Returns
  * -EFBIG when the file is larger than max, -errno on other failures. */
 int read_file_bounded(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+
+/* Write all of buf to fd, across short writes and EINTR. 0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);
 
 /* Read the first line of a small text file (trailing newline stripped). */
 int read_one_line(const char *path, char *buf, size_t size);

@@ -86,22 +86,6 @@ static int record_to_state_json(const struct vm_record *r, struct json_object **
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int fsync_directory_of(const char *path)
 {
 	_cleanup_free_ char *copy = strdup(path);

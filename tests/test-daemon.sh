@@ -509,10 +509,14 @@ check grep -q "\"action\":\"removed\",\"vm\":\"$snp_name\"" "$tmp/monitor"
 stop_daemon TERM
 
 # ----- a corrupt state file is moved aside, the daemon starts empty ----------------
+# (and --no-module: plans are only recorded, by the "none" applier)
 echo 'this is not JSON' >"$state"
-start_daemon
+start_daemon --no-module
 v "$M.GetStatus"
 expect_ok && expect_json parameters/vms 0
+expect_json parameters/applier/name none
+expect_json parameters/applier/available false
+expect_json parameters/applier/reason "memtyped runs without memtype.ko (--no-module)"
 check compgen -G "$state.corrupt-*" >/dev/null
 check grep -q 'this is not JSON' "$state".corrupt-*
 stop_daemon TERM
@@ -556,6 +560,12 @@ check grep -q 'memtype\.json:1' "$tmp/out"
 rc=0
 "$daemon" --pending-ttl 0 >"$tmp/out" 2>&1 || rc=$?
 check test "$rc" = 2
+# An unknown VMM user is fatal too: the module would trust nobody.
+rc=0
+"$daemon" --vmm-user no-such-user-memtype --socket "$sock" --state "$state" --no-libvirt \
+	--no-udev >"$tmp/out" 2>&1 || rc=$?
+check test "$rc" = 1
+check grep -q "VMM user 'no-such-user-memtype' does not exist" "$tmp/out"
 
 # Under --enable-sanitizers, whatever ASan/UBSan found in the daemon.
 if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp/daemon.log"; then

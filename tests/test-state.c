@@ -529,6 +529,43 @@ static void assert_same_record(const struct vm_record *a, const struct vm_record
 		ck_assert_str_eq(a->xml, b->xml);
 }
 
+/* Saves keep each record's text from the last save until the record
+ * changes: every kind of change (scalars assigned in place, a new plan, a
+ * new XML) must reach the next save. */
+START_TEST(test_save_after_changes)
+{
+	struct vm_table saved = {}, loaded = {};
+	struct vm_record *other = fixture_record(&fixtures[ELEMENTSOF(fixtures) - 1]);
+	struct json_object *plan;
+	struct mt_error err = {};
+	unsigned skipped;
+	char path[PATH_MAX];
+
+	make_tmpdir();
+	tmp_path(path, sizeof(path), "state.json");
+	fill_table(&saved, 4);
+	ck_assert_int_eq(state_save(path, &saved, &err), 0);
+	saved.v[0]->state = VM_STOPPED;
+	saved.v[0]->pid = 4321;
+	snprintf(saved.v[0]->apply_reason, sizeof(saved.v[0]->apply_reason), "changed");
+	ck_assert_int_eq(vm_record_set_xml(saved.v[1], "<domain><name>x</name></domain>"), 0);
+	plan = json_tokener_parse(other->plan_json);
+	ck_assert_ptr_nonnull(plan);
+	ck_assert_str_ne(saved.v[2]->plan_json, other->plan_json);
+	ck_assert_int_eq(vm_record_set_plan(saved.v[2], plan), 0);
+	saved.v[3]->readback = !saved.v[3]->readback;
+	ck_assert_int_eq(state_save_unsynced(path, &saved, &err), 0);
+	ck_assert_int_eq(state_load(path, &loaded, &skipped, &err), 0);
+	ck_assert_uint_eq(loaded.n, saved.n);
+	for (size_t i = 0; i < saved.n; i++)
+		assert_same_record(saved.v[i], loaded.v[i]);
+	json_object_put(plan);
+	vm_record_free(other);
+	vm_table_done(&saved);
+	vm_table_done(&loaded);
+}
+END_TEST
+
 static const unsigned round_trip_sizes[] = { 0, 1, 3, 4 };
 
 START_TEST(test_save_load_round_trip)
@@ -1336,6 +1373,7 @@ static Suite *state_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("state-file");
+	tcase_add_test(tc, test_save_after_changes);
 	tcase_add_loop_test(tc, test_save_load_round_trip, 0, ELEMENTSOF(round_trip_sizes));
 	tcase_add_test(tc, test_state_file_shape);
 	tcase_add_test(tc, test_load_missing_file);

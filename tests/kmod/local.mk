@@ -18,6 +18,7 @@ KMOD_RIG_FILES = \
 	tests/kmod/daemon-test.sh \
 	tests/kmod/mt-vmm.c \
 	tests/kmod/mt-test.c \
+	tests/kmod/rig-module.h \
 	bench/kmod-create \
 	bench/kmod-create-vms.c
 EXTRA_DIST += $(KMOD_RIG_FILES)

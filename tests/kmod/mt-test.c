@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "kmod/uapi/memtype.h"
+#include "tests/kmod/rig-module.h"
 
 #ifndef KVM_CAP_DISABLE_QUIRKS2
 #define KVM_CAP_DISABLE_QUIRKS2 213
@@ -276,45 +277,9 @@ static void vm_note(const char *what, const struct memtype_vm *v)
 
 /* ---------------------------------------------------------- kernel modules */
 
-/*
- * Loading or unloading memtype.ko makes ftrace patch kvm.ko's text
- * (text_poke_bp). QEMU 7.2's multi-threaded TCG can then run stale code on
- * another vCPU ("Oops: int3"; fixed in QEMU 8.1 by "accel/tcg: Always lock
- * pages before translation"): take the other CPUs offline meanwhile. A task
- * in the middle of KVM_CREATE_VM keeps running on CPU 0.
- */
-static void cpus_online(int on)
-{
-	long n = sysconf(_SC_NPROCESSORS_CONF), c;
-	char path[64];
-
-	for (c = 1; c < n; c++) {
-		int fd;
-
-		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%ld/online", c);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (write(fd, on ? "1" : "0", 1) < 0 && errno != EINVAL)
-			diag("%s: %s", path, strerror(errno));
-		close(fd);
-	}
-}
-
 static int load_memtype(void)
 {
-	int fd, r;
-
-	if (!ko_path)
-		return -ENOENT;
-	fd = open(ko_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	cpus_online(0);
-	r = syscall(SYS_finit_module, fd, "", 0) < 0 ? -errno : 0;
-	cpus_online(1);
-	close(fd);
-	return r;
+	return ko_path ? rig_load_module(ko_path) : -ENOENT;
 }
 
 static int unload_memtype(void)
@@ -323,11 +288,8 @@ static int unload_memtype(void)
 
 	mt_close();
 	for (i = 0; i < 50; i++) {
-		int r;
+		int r = rig_unload_module();
 
-		cpus_online(0);
-		r = syscall(SYS_delete_module, "memtype", O_NONBLOCK) == 0 ? 0 : -errno;
-		cpus_online(1);
 		if (r != -EAGAIN && r != -EBUSY)
 			return r;
 		usleep(100000);
