@@ -90,17 +90,7 @@ static int write_file(const char *path, const char *data, size_t len)
 
 	if (fd < 0)
 		return -errno;
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return write_all(fd, data, len);
 }
 
 /* Copy one live file into the capture; a file the live host lacks is not
